@@ -1,6 +1,7 @@
 // Writes GGUF v3 files (llama.cpp's model format) tensor by tensor, so large models never sit in memory at once.
 // Hand-written: no maintained JS library both writes GGUF and reads tensor data.
-import { type FileHandle, open, rename, rm } from "node:fs/promises";
+import { type FileHandle, mkdir, open, rename, rm } from "node:fs/promises";
+import { dirname } from "node:path";
 import { GgufValueType } from "./ggml-types.js";
 import { GgufFormatError } from "./gguf-format-error.js";
 import { type GgufArray, type GgufScalarType, type GgufValue, ggufValueProblem } from "./gguf-value.js";
@@ -261,6 +262,7 @@ function* encodeTensor(path: string, spec: GgufTensorSpec, data: Float32Array): 
  */
 export async function writeGguf(path: string, options: GgufWriteOptions): Promise<void> {
   const { metadata, alignment, tensors } = plan(path, options);
+  await mkdir(dirname(path), { recursive: true });
   const header = new ByteWriter();
   header.bytes(encoder.encode("GGUF"));
   header.u32(3);

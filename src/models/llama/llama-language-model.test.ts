@@ -60,3 +60,81 @@ describe("llama: backend on a generated tiny model", () => {
     expect(again.probabilities[0]).toBeCloseTo(base.probabilities[0]!, 6);
   });
 });
+
+describe("llama: backend under concurrency", () => {
+  it("concurrent calls on parallel sequences give the same answers as one at a time", async () => {
+    const parallel = await LlamaLanguageModel.load(await testModel(), {
+      threads: 1,
+      gpu: false,
+      parallel: 4,
+    });
+    const single = await LlamaLanguageModel.load(await testModel(), { threads: 1, gpu: false, parallel: 1 });
+    try {
+      const prompts = ["one", "two two", "three three three", "four", "five", "six"].map((content) => ({
+        messages: [{ role: "user" as const, content }],
+        maxTokens: 12,
+        temperature: 0,
+      }));
+      const sequential = [];
+      for (const p of prompts) sequential.push((await single.generate(p)).text);
+      // Six calls on four sequences: two wait for a free sequence.
+      const together = await Promise.all(prompts.map((p) => parallel.generate(p)));
+      expect(together.map((r) => r.text)).toEqual(sequential);
+      const queued = await Promise.all(prompts.map((p) => single.generate(p)));
+      expect(queued.map((r) => r.text)).toEqual(sequential);
+    } finally {
+      await parallel.close();
+      await single.close();
+    }
+  });
+
+  it("the same spec, seed and parameters give the same text in separately loaded models", async () => {
+    const { createModel } = await import("../create-model.js");
+    const spec = `llama:${await testModel("tiny", "Q8_0")}?threads=1&cpu=1`;
+    const texts = [];
+    for (let i = 0; i < 2; i += 1) {
+      const model = await createModel(spec);
+      texts.push(
+        (
+          await model.generate({
+            messages: [{ role: "user", content: "Hi" }],
+            temperature: 0.9,
+            seed: 3,
+            maxTokens: 16,
+          })
+        ).text,
+      );
+      await model.close?.();
+    }
+    expect(texts[0]).toBe(texts[1]);
+    expect(texts[0]?.length).toBeGreaterThan(0);
+  });
+
+  it("an aborted call rejects with ModelAbortedError and frees its sequence", async () => {
+    const { ModelAbortedError } = await import("../errors/model-aborted-error.js");
+    const model = await LlamaLanguageModel.load(await testModel(), { threads: 1, gpu: false, parallel: 1 });
+    try {
+      const controller = new AbortController();
+      let pieces = 0;
+      const aborted = model.generate({
+        messages: [{ role: "user", content: "Go on" }],
+        maxTokens: 400,
+        temperature: 0,
+        signal: controller.signal,
+        onText: () => {
+          pieces += 1;
+          if (pieces === 3) controller.abort();
+        },
+      });
+      await expect(aborted).rejects.toSatisfy((e) => ModelAbortedError.isInstance(e));
+      const after = await model.generate({
+        messages: [{ role: "user", content: "Hi" }],
+        maxTokens: 4,
+        temperature: 0,
+      });
+      expect(after.usage.outputTokens).toBeGreaterThan(0);
+    } finally {
+      await model.close();
+    }
+  });
+});

@@ -134,7 +134,9 @@ export class LlamaLanguageModel implements LanguageModel {
         {
           file: modelPath,
           architecture: model.fileInfo.metadata.general.architecture ?? "unknown",
-          adapters: adapters.map((a) => a.path).join("+"),
+          ...(adapters.length > 0
+            ? { adapters: adapters.map((a) => `${a.path}@${a.scale ?? 1}`).join(" + ") }
+            : {}),
           threads,
           parallel,
           chatTemplate: renderer.templateName,
@@ -182,6 +184,9 @@ export class LlamaLanguageModel implements LanguageModel {
           topP: options.topP ?? 1,
           topK: 0,
           minP: 0,
+          // Without this node-llama-cpp ends the iteration silently at end-of-generation, and a
+          // finished turn could not be told from running out of tokens.
+          yieldEogToken: true,
           ...(options.seed !== undefined ? { seed: options.seed } : {}),
         },
       );

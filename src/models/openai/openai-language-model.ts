@@ -127,13 +127,17 @@ export class OpenAILanguageModel implements LanguageModel {
     assertValidChoices(options.choices);
     const { prompt } = options;
     if (typeof prompt === "string" && !this.echoUnsupported) {
-      const scored = await this.scoreByEcho(prompt, options.choices, options);
-      if (scored) {
-        const logprobs = scored.map((s) => s.logprob);
+      const echo = await this.scoreByEcho(prompt, options.choices, options);
+      if (echo.kind === "scored") {
+        const logprobs = echo.results.map((s) => s.logprob);
         return { probabilities: normaliseLogprobs(logprobs), logprobs, method: "exact" };
       }
+      // A choice merges with the prompt's last token in the server's tokenizer: read the first
+      // token's alternatives after the prompt alone instead.
+      if (echo.kind === "misaligned")
+        return choicesFromTop(await this.nextTokenByCompletion(prompt, options), options);
     }
-    return this.scoreByTopLogprobs(options);
+    return choicesFromTop(await this.nextTokenByChat(options), options);
   }
 
   async logLikelihood(options: LogLikelihoodOptions): Promise<LogLikelihoodResult> {
@@ -144,29 +148,35 @@ export class OpenAILanguageModel implements LanguageModel {
         "the chat template is applied by the server; pass the rendered prompt as text",
       );
     }
-    const scored = this.echoUnsupported
-      ? undefined
+    const echo = this.echoUnsupported
+      ? ({ kind: "unsupported" } as const)
       : await this.scoreByEcho(options.prefix, [options.continuation], options);
-    if (!scored?.[0]) {
+    if (echo.kind === "misaligned") {
+      throw new InvalidRequestError(
+        `${this.provider}: the continuation ${JSON.stringify(options.continuation)} merges with the prefix's last token in the server's tokenizer; end the prefix at a token boundary (e.g. before a space)`,
+      );
+    }
+    if (echo.kind === "unsupported" || !echo.results[0]) {
       throw new UnsupportedCapabilityError(
         this.provider,
         "score log-likelihoods",
         `the server at ${this.client.baseURL} does not return prompt log-probabilities (/v1/completions with echo)`,
       );
     }
-    return scored[0];
+    return echo.results[0];
   }
 
   /**
    * Log-likelihood of each continuation through `/v1/completions` (`echo`, `logprobs: 1`),
    * all continuations in one request. The continuation's tokens are those whose text starts at or after
-   * the prefix's end. Returns undefined when the server cannot do this.
+   * the prefix's end; if no token starts exactly there, the server's tokenizer merged the two and the
+   * continuation cannot be scored apart (`misaligned`).
    */
   private async scoreByEcho(
     prefix: string,
     continuations: readonly string[],
     options: ScoreChoicesOptions | LogLikelihoodOptions,
-  ): Promise<LogLikelihoodResult[] | undefined> {
+  ): Promise<EchoScores> {
     let completion: OpenAI.Completions.Completion;
     try {
       completion = await this.call(options, (requestOptions) =>
@@ -187,7 +197,7 @@ export class OpenAILanguageModel implements LanguageModel {
     } catch (error) {
       if (isUnsupportedEndpoint(error)) {
         this.echoUnsupported = true;
-        return undefined;
+        return { kind: "unsupported" };
       }
       throw error;
     }
@@ -198,8 +208,9 @@ export class OpenAILanguageModel implements LanguageModel {
       const tokenLogprobs = logprobs?.token_logprobs;
       if (!offsets || !tokenLogprobs || !logprobs?.tokens) {
         this.echoUnsupported = true;
-        return undefined;
+        return { kind: "unsupported" };
       }
+      if (!offsets.includes(prefix.length)) return { kind: "misaligned" };
       const full = prefix + continuation;
       let logprob = 0;
       let tokenCount = 0;
@@ -212,20 +223,16 @@ export class OpenAILanguageModel implements LanguageModel {
         const best = top ? Object.entries(top).sort((a, b) => b[1] - a[1])[0] : undefined;
         if (best && best[0] !== logprobs.tokens?.[i]) isGreedy = false;
       });
-      if (tokenCount === 0)
-        throw new InvalidRequestError(`continuation ${JSON.stringify(continuation)} has no tokens`);
       results.push({ logprob, tokenCount, isGreedy });
     }
-    return results;
+    return { kind: "scored", results };
   }
 
   /**
-   * Fallback for servers without prompt log-probabilities, and for chat prompts: one greedy token of a
-   * chat completion with `top_logprobs`. A choice matches a listed token equal to it (or to it with
-   * surrounding spaces); a choice not listed gets the unlisted probability mass shared among such
-   * choices, capped at the least likely listed token's probability.
+   * Fallback for chat prompts and servers without prompt log-probabilities: the alternatives for the
+   * first token of a greedy one-token chat completion (`top_logprobs`).
    */
-  private async scoreByTopLogprobs(options: ScoreChoicesOptions): Promise<ChoiceScores> {
+  private async nextTokenByChat(options: ScoreChoicesOptions): Promise<TopToken[]> {
     const { prompt } = options;
     const messages: ChatMessage[] =
       typeof prompt === "string" ? [{ role: "user", content: prompt }] : [...prompt.messages];
@@ -246,24 +253,19 @@ export class OpenAILanguageModel implements LanguageModel {
         requestOptions,
       ),
     );
-    const top = completion.choices[0]?.logprobs?.content?.[0]?.top_logprobs ?? [];
-    if (top.length === 0) {
-      throw new UnsupportedCapabilityError(
-        this.provider,
-        "score choices",
-        "the server returned no top_logprobs",
-      );
-    }
-    const found = options.choices.map((choice) => {
-      const exact = top.find((t) => t.token === choice) ?? top.find((t) => t.token.trim() === choice.trim());
-      return exact?.logprob;
-    });
-    const listedMass = top.reduce((sum, t) => sum + Math.exp(t.logprob), 0);
-    const missing = found.filter((lp) => lp === undefined).length;
-    const floor = Math.min(...top.map((t) => t.logprob));
-    const share = missing > 0 ? Math.log(Math.max(1 - listedMass, 0) / missing) : floor;
-    const logprobs = found.map((lp) => lp ?? Math.min(share, floor));
-    return { probabilities: normaliseLogprobs(logprobs), logprobs, method: "top-logprobs" };
+    return completion.choices[0]?.logprobs?.content?.[0]?.top_logprobs ?? [];
+  }
+
+  /** The alternatives for the first token after a raw-text prompt (`/v1/completions`, `logprobs`). */
+  private async nextTokenByCompletion(prompt: string, options: ScoreChoicesOptions): Promise<TopToken[]> {
+    const completion = await this.call(options, (requestOptions) =>
+      this.client.completions.create(
+        { model: this.modelId, prompt, max_tokens: 1, temperature: 0, logprobs: this.topLogprobs },
+        requestOptions,
+      ),
+    );
+    const top = completion.choices[0]?.logprobs?.top_logprobs?.[0] ?? {};
+    return Object.entries(top).map(([token, logprob]) => ({ token, logprob }));
   }
 
   /** Runs a request with the call's signal and timeout, turning SDK errors into cai's typed errors. */
@@ -280,6 +282,39 @@ export class OpenAILanguageModel implements LanguageModel {
       throw toModelError(OpenAI, this.provider, error, options.timeoutMs);
     }
   }
+}
+
+/** How `/v1/completions` echo scoring went. */
+type EchoScores =
+  | { kind: "scored"; results: LogLikelihoodResult[] }
+  | { kind: "unsupported" }
+  | { kind: "misaligned" };
+
+/** One listed alternative for the next token. */
+interface TopToken {
+  token: string;
+  logprob: number;
+}
+
+/**
+ * Choice scores from a next-token alternatives list. A choice matches a listed token equal to it (or
+ * to it with surrounding spaces); a choice not listed gets the unlisted probability mass shared among
+ * such choices, capped at the least likely listed token's probability.
+ */
+function choicesFromTop(top: TopToken[], options: ScoreChoicesOptions): ChoiceScores {
+  if (top.length === 0) {
+    throw new UnsupportedCapabilityError("openai", "score choices", "the server returned no top_logprobs");
+  }
+  const found = options.choices.map((choice) => {
+    const listed = top.find((t) => t.token === choice) ?? top.find((t) => t.token.trim() === choice.trim());
+    return listed?.logprob;
+  });
+  const listedMass = top.reduce((sum, t) => sum + Math.exp(t.logprob), 0);
+  const missing = found.filter((lp) => lp === undefined).length;
+  const floor = Math.min(...top.map((t) => t.logprob));
+  const share = missing > 0 ? Math.log(Math.max(1 - listedMass, 0) / missing) : floor;
+  const logprobs = found.map((lp) => lp ?? Math.min(share, floor));
+  return { probabilities: normaliseLogprobs(logprobs), logprobs, method: "top-logprobs" };
 }
 
 function chatLogprobs(

@@ -1,0 +1,26 @@
+#!/usr/bin/env node
+// The `cai` command line: each command lives in its own file under commands/ and only parses flags
+// before calling the library.
+import { readFileSync } from "node:fs";
+import { Command } from "commander";
+import { registerDevCommand } from "./commands/dev-command.js";
+import { registerGgufCommand } from "./commands/gguf-command.js";
+import { registerModelsCommand } from "./commands/models-command.js";
+import { registerServeCommand } from "./commands/serve-command.js";
+
+const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+  version: string;
+};
+
+const program = new Command()
+  .name("cai")
+  .description(
+    "Constitutional AI, end to end: constitutions, critique and revision, training, AI feedback, evaluation",
+  )
+  .version(version)
+  .showHelpAfterError();
+registerModelsCommand(program);
+registerServeCommand(program);
+registerGgufCommand(program);
+registerDevCommand(program);
+await program.parseAsync();

@@ -1,0 +1,56 @@
+// Flags shared by every command that loads a model from a spec string.
+import type { Command } from "commander";
+import type { CreateModelOptions } from "../models/create-model.js";
+import { intFlag } from "./run-action.js";
+
+/** Values of the model flags. */
+export interface ModelFlags {
+  baseUrl?: string;
+  apiKey?: string;
+  threads?: number;
+  context?: number;
+  parallel?: number;
+  timeout?: number;
+  retries?: number;
+}
+
+/**
+ * Adds the model flags to a command. `apiKey: false` leaves out `--api-key` for commands where that
+ * flag means something else (`cai serve`: the key clients must send); remote keys then come from env.
+ */
+export function addModelFlags(command: Command, { apiKey = true } = {}): Command {
+  command.option(
+    "--base-url <url>",
+    "OpenAI-compatible or Anthropic server URL (default: $OPENAI_BASE_URL / $ANTHROPIC_BASE_URL)",
+  );
+  if (apiKey) command.option("--api-key <key>", "API key (default: $OPENAI_API_KEY / $ANTHROPIC_API_KEY)");
+  return command
+    .option(
+      "--threads <n>",
+      "llama.cpp CPU threads (default: measured once per model file)",
+      intFlag("--threads", 1),
+    )
+    .option("--context <tokens>", "llama.cpp context size per sequence", intFlag("--context", 16))
+    .option("--parallel <n>", "llama.cpp parallel sequences (concurrent calls)", intFlag("--parallel", 1))
+    .option("--timeout <ms>", "per-call time limit for remote models", intFlag("--timeout", 1))
+    .option("--retries <n>", "retries of transient faults for remote models", intFlag("--retries", 0));
+}
+
+/** Backend options from the model flags. */
+export function modelOptionsFromFlags(flags: ModelFlags): CreateModelOptions {
+  const remote = {
+    ...(flags.baseUrl ? { baseURL: flags.baseUrl } : {}),
+    ...(flags.apiKey ? { apiKey: flags.apiKey } : {}),
+    ...(flags.timeout !== undefined ? { timeoutMs: flags.timeout } : {}),
+    ...(flags.retries !== undefined ? { maxRetries: flags.retries } : {}),
+  };
+  return {
+    llama: {
+      ...(flags.threads !== undefined ? { threads: flags.threads } : {}),
+      ...(flags.context !== undefined ? { contextSize: flags.context } : {}),
+      ...(flags.parallel !== undefined ? { parallel: flags.parallel } : {}),
+    },
+    openai: remote,
+    anthropic: remote,
+  };
+}

@@ -1,0 +1,32 @@
+// cai's public library API: the model contract and its backends, the call cache, GGUF tools and the
+// OpenAI-compatible server. Later stages (constitutions, revision, training, evaluation) build on these.
+export { CaiError } from "./errors/cai-error.js";
+export * from "./gguf/index.js";
+export { type MakeRandomLoraOptions, makeRandomLora } from "./gguf/test-models/make-lora.js";
+export { type MakeTestModelOptions, makeTestModel } from "./gguf/test-models/make-model.js";
+export { type ModelPreset, type PresetName, presetNames, presets } from "./gguf/test-models/presets.js";
+export {
+  AnthropicLanguageModel,
+  type AnthropicModelOptions,
+} from "./models/anthropic/anthropic-language-model.js";
+export { isDeterministic, withCallCache } from "./models/cache/cached-model.js";
+export { CallCache, type CallCacheStats } from "./models/cache/call-cache.js";
+export { type CreateModelOptions, createModel } from "./models/create-model.js";
+export { InvalidRequestError } from "./models/errors/invalid-request-error.js";
+export { ModelAbortedError } from "./models/errors/model-aborted-error.js";
+export { ModelCallError } from "./models/errors/model-call-error.js";
+export { ModelLoadError } from "./models/errors/model-load-error.js";
+export { ModelSpecError } from "./models/errors/model-spec-error.js";
+export { ModelTimeoutError } from "./models/errors/model-timeout-error.js";
+export { UnsupportedCapabilityError } from "./models/errors/unsupported-capability-error.js";
+export {
+  type LlamaAdapter,
+  LlamaLanguageModel,
+  type LlamaModelOptions,
+} from "./models/llama/llama-language-model.js";
+export type * from "./models/model.js";
+export { OpenAILanguageModel, type OpenAIModelOptions } from "./models/openai/openai-language-model.js";
+export { normaliseLogprobs } from "./models/scoring.js";
+export { type ModelSpec, parseModelSpec } from "./models/spec.js";
+export { SeededRandom } from "./random/seeded-random.js";
+export { type RunningServer, type ServeOptions, startServer } from "./serve/index.js";
