@@ -50,12 +50,33 @@ describe("cai command line", () => {
     expect(inspected.stdout).toContain('general.architecture = "llama"');
     expect(inspected.stdout).toMatch(/tensor token_embd\.weight Q8_0 \[64, 512\]/);
 
-    const checked = await cai("models", "check", `llama:${model}`, "--threads", "1");
+    const cacheFile = path.join(dir, "cli-calls.sqlite");
+    const checked = await cai(
+      "models",
+      "check",
+      `llama:${model}`,
+      "--threads",
+      "1",
+      "--cache-file",
+      cacheFile,
+    );
     expect(checked.code).toBe(0);
+    expect(checked.stdout).toMatch(/cache\s+0 hits, 2 misses/);
     expect(checked.stdout).toMatch(/backend\s+llama/);
     expect(checked.stdout).toMatch(/capabilities\s+generate, scoreChoices \(exact\), logLikelihood/);
     const [, a, b] = /P\(A\) vs P\(B\)\s+([\d.]+) vs ([\d.]+)/.exec(checked.stdout) ?? [];
     expect(Number(a) + Number(b)).toBeCloseTo(1, 3);
+
+    // The same deterministic calls again: all answered from the cache; --no-cache calls the model.
+    const rerun = await cai("models", "check", `llama:${model}`, "--threads", "1", "--cache-file", cacheFile);
+    expect(rerun.stdout).toMatch(/cache\s+2 hits, 0 misses/);
+    const answers = (out: string) => [
+      /completion\s+(".*") \(/.exec(out)?.[1],
+      /P\(A\) vs P\(B\).*/.exec(out)?.[0],
+    ];
+    expect(answers(rerun.stdout)).toEqual(answers(checked.stdout));
+    const uncached = await cai("models", "check", `llama:${model}`, "--threads", "1", "--no-cache");
+    expect(uncached.stdout).toMatch(/cache\s+off/);
 
     const adapted = await cai("models", "check", `llama:${model}+${lora}?threads=1`);
     expect(adapted.code).toBe(0);

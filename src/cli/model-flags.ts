@@ -1,5 +1,9 @@
 // Flags shared by every command that loads a model from a spec string.
+
+import path from "node:path";
 import type { Command } from "commander";
+import { caiCacheDir } from "../config/cache-dir.js";
+import { CallCache } from "../models/cache/call-cache.js";
 import type { CreateModelOptions } from "../models/create-model.js";
 import { intFlag } from "./run-action.js";
 
@@ -12,6 +16,9 @@ export interface ModelFlags {
   parallel?: number;
   timeout?: number;
   retries?: number;
+  /** Where deterministic calls are cached; `false` with `--no-cache`. */
+  cache?: boolean;
+  cacheFile?: string;
 }
 
 /**
@@ -33,7 +40,18 @@ export function addModelFlags(command: Command, { apiKey = true } = {}): Command
     .option("--context <tokens>", "llama.cpp context size per sequence", intFlag("--context", 16))
     .option("--parallel <n>", "llama.cpp parallel sequences (concurrent calls)", intFlag("--parallel", 1))
     .option("--timeout <ms>", "per-call time limit for remote models", intFlag("--timeout", 1))
-    .option("--retries <n>", "retries of transient faults for remote models", intFlag("--retries", 0));
+    .option("--retries <n>", "retries of transient faults for remote models", intFlag("--retries", 0))
+    .option(
+      "--cache-file <file>",
+      "SQLite cache of deterministic model calls (default: ~/.cache/cai/calls.sqlite)",
+    )
+    .option("--no-cache", "call the model every time, even for calls answered before");
+}
+
+/** The call cache the flags ask for, or undefined with `--no-cache`. */
+export function callCacheFromFlags(flags: ModelFlags): CallCache | undefined {
+  if (flags.cache === false) return undefined;
+  return new CallCache(flags.cacheFile ?? path.join(caiCacheDir(), "calls.sqlite"));
 }
 
 /** Backend options from the model flags. */

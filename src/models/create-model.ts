@@ -3,6 +3,8 @@
 import path from "node:path";
 import { caiCacheDir } from "../config/cache-dir.js";
 import type { AnthropicModelOptions } from "./anthropic/anthropic-language-model.js";
+import { withCallCache } from "./cache/cached-model.js";
+import type { CallCache } from "./cache/call-cache.js";
 import { ModelSpecError } from "./errors/model-spec-error.js";
 import type { LlamaModelOptions } from "./llama/llama-language-model.js";
 import type { LanguageModel } from "./model.js";
@@ -14,6 +16,8 @@ export interface CreateModelOptions {
   llama?: LlamaModelOptions;
   openai?: OpenAIModelOptions;
   anthropic?: AnthropicModelOptions;
+  /** Serve deterministic calls from this cache (see `withCallCache`). */
+  cache?: CallCache;
 }
 
 /** Loads the model a spec names. */
@@ -21,6 +25,11 @@ export async function createModel(
   spec: string | ModelSpec,
   options: CreateModelOptions = {},
 ): Promise<LanguageModel> {
+  const model = await loadModel(spec, options);
+  return options.cache ? withCallCache(model, options.cache) : model;
+}
+
+async function loadModel(spec: string | ModelSpec, options: CreateModelOptions): Promise<LanguageModel> {
   const parsed = typeof spec === "string" ? parseModelSpec(spec) : spec;
   const text = typeof spec === "string" ? spec : JSON.stringify(spec);
   const o = new SpecOptions(text, parsed.options);

@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { createModel } from "../../models/create-model.js";
 import type { LanguageModel } from "../../models/model.js";
-import { addModelFlags, type ModelFlags, modelOptionsFromFlags } from "../model-flags.js";
+import { addModelFlags, callCacheFromFlags, type ModelFlags, modelOptionsFromFlags } from "../model-flags.js";
 import { runAction } from "../run-action.js";
 
 /** The multiple-choice question `models check` scores, as AI feedback will. */
@@ -31,13 +31,19 @@ export function registerModelsCommand(program: Command): void {
   ).action(
     runAction(async (spec: string, flags: ModelFlags) => {
       const started = performance.now();
-      const model = await createModel(spec, modelOptionsFromFlags(flags));
+      const cache = callCacheFromFlags(flags);
+      const model = await createModel(spec, { ...modelOptionsFromFlags(flags), ...(cache ? { cache } : {}) });
       try {
         const loaded = (performance.now() - started) / 1000;
-        for (const [label, value] of await describe(model, loaded))
-          console.log(`${label.padEnd(13)}${value}`);
+        const rows = await describe(model, loaded);
+        rows.push([
+          "cache",
+          cache ? `${cache.stats.hits} hits, ${cache.stats.misses} misses (${cache.file})` : "off",
+        ]);
+        for (const [label, value] of rows) console.log(`${label.padEnd(13)}${value}`);
       } finally {
         await model.close?.();
+        cache?.close();
       }
     }),
   );
