@@ -5,6 +5,7 @@ import { caiCacheDir } from "../config/cache-dir.js";
 import type { AnthropicModelOptions } from "./anthropic/anthropic-language-model.js";
 import { withCallCache } from "./cache/cached-model.js";
 import type { CallCache } from "./cache/call-cache.js";
+import { ModelLoadError } from "./errors/model-load-error.js";
 import { ModelSpecError } from "./errors/model-spec-error.js";
 import type { LlamaModelOptions } from "./llama/llama-language-model.js";
 import type { LanguageModel } from "./model.js";
@@ -72,7 +73,19 @@ async function loadModel(spec: string | ModelSpec, options: CreateModelOptions):
 async function resolveLlamaFile(model: string): Promise<string> {
   if (!model.startsWith("hf:")) return model;
   const { resolveModelFile } = await import("node-llama-cpp");
-  return resolveModelFile(model, { directory: path.join(caiCacheDir(), "models"), cli: false });
+  const directory = path.join(caiCacheDir(), "models");
+  try {
+    return await resolveModelFile(model, { directory, cli: false });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ModelLoadError(
+      model,
+      `cannot download it into ${directory} (needs internet access): ${reason}`,
+      {
+        cause: error,
+      },
+    );
+  }
 }
 
 /** Reads a spec's `?key=value` options with clear errors. */
