@@ -2,8 +2,12 @@
 // trace unless CAI_DEBUG=1 asks for it.
 import { InvalidArgumentError } from "commander";
 import { CaiError } from "../errors/cai-error.js";
+import { InputFileError } from "../errors/input-file-error.js";
 
-/** Wraps a command action so errors print as `cai: message` and exit with code 1. */
+/**
+ * Wraps a command action so errors print as `cai: message`, exiting with code 2 for a malformed input
+ * file (the user's to fix) and 1 for anything else.
+ */
 export function runAction<A extends unknown[]>(
   action: (...args: A) => Promise<void>,
 ): (...args: A) => Promise<void> {
@@ -11,7 +15,7 @@ export function runAction<A extends unknown[]>(
     try {
       await action(...args);
     } catch (error) {
-      process.exitCode = 1;
+      process.exitCode = InputFileError.isInstance(error) ? 2 : 1;
       if (process.env.CAI_DEBUG) console.error(error);
       else if (CaiError.isInstance(error)) console.error(`cai: ${error.message}`);
       else
