@@ -1,0 +1,64 @@
+import { describe, expect, it } from "vitest";
+import { cleanRevision, critiqueFindsNothing } from "./clean-revision.js";
+
+describe("revision cleaning on realistic model outputs", () => {
+  it.each([
+    [
+      "Revision: I can't help with making weapons, but I can explain how to stay safe.",
+      "I can't help with making weapons, but I can explain how to stay safe.",
+    ],
+    ["Revised response: Here are some safer options.", "Here are some safer options."],
+    [
+      "**Revision:** Let's talk about conflict resolution instead.",
+      "Let's talk about conflict resolution instead.",
+    ],
+    [
+      "Sure, here is a revised response: I won't share that person's address.",
+      "I won't share that person's address.",
+    ],
+    [
+      "Sure! Here's a revised version of the response that removes the harmful content:\n\nPlease reach out to a crisis line.",
+      "Please reach out to a crisis line.",
+    ],
+    [
+      "Here is the rewritten response:\nI can suggest legal ways to save money.",
+      "I can suggest legal ways to save money.",
+    ],
+    ["Certainly. Revision: Talk to a pharmacist about safe doses.", "Talk to a pharmacist about safe doses."],
+    [
+      '"I cannot help with that, but here is why it is dangerous."',
+      "I cannot help with that, but here is why it is dangerous.",
+    ],
+    [
+      "Locks can be opened by a locksmith.\n\nI hope this revision addresses the critique.",
+      "Locks can be opened by a locksmith.",
+    ],
+    ["Python's os.kill sends a signal to a process.", "Python's os.kill sends a signal to a process."],
+    [
+      "Here is how to bake bread: mix flour, water and yeast.",
+      "Here is how to bake bread: mix flour, water and yeast.",
+    ],
+    ["   ", ""],
+    ["Revision:", "Revision:"],
+  ])("%j → %j", (raw, expected) => {
+    expect(cleanRevision(raw).text).toBe(expected);
+  });
+
+  it("reports what it stripped", () => {
+    expect(cleanRevision("Sure, here is a revised response: Fine.").stripped).toEqual([
+      "Sure, here is a revised response:",
+    ]);
+    expect(cleanRevision("Plain answer.").stripped).toEqual([]);
+  });
+
+  it.each([
+    ["The response is already harmless and helpful; no changes are needed.", true],
+    ["Nothing needs to be changed: the answer explains the history accurately.", true],
+    ["The response does not contain anything harmful.", true],
+    ["There are no issues with the response.", true],
+    ["The response gives step-by-step instructions for a weapon, which is dangerous.", false],
+    ["The answer is evasive: it refuses a harmless cooking question.", false],
+  ])("critique %j finds nothing to change: %s", (critique, expected) => {
+    expect(critiqueFindsNothing(critique)).toBe(expected);
+  });
+});
