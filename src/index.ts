@@ -1,5 +1,7 @@
 // cai's public library API: the model contract and its backends, the call cache, GGUF tools and the
 // OpenAI-compatible server. Later stages (constitutions, revision, training, evaluation) build on these.
+export * from "./constitution/index.js";
+export * from "./data/index.js";
 export { CaiError } from "./errors/cai-error.js";
 export { type FilePlace, InputFileError } from "./errors/input-file-error.js";
 export * from "./gguf/index.js";

@@ -3,9 +3,13 @@
 // before calling the library.
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
+import { registerConstitutionCommand } from "./commands/constitution-command.js";
 import { registerDevCommand } from "./commands/dev-command.js";
+import { registerExportCommand } from "./commands/export-command.js";
 import { registerGgufCommand } from "./commands/gguf-command.js";
 import { registerModelsCommand } from "./commands/models-command.js";
+import { registerPromptsCommand } from "./commands/prompts-command.js";
+import { registerReviseCommand } from "./commands/revise-command.js";
 import { registerServeCommand } from "./commands/serve-command.js";
 
 const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
@@ -19,6 +23,10 @@ const program = new Command()
   )
   .version(version)
   .showHelpAfterError();
+registerReviseCommand(program);
+registerConstitutionCommand(program);
+registerPromptsCommand(program);
+registerExportCommand(program);
 registerModelsCommand(program);
 registerServeCommand(program);
 registerGgufCommand(program);

@@ -4,7 +4,7 @@
 import { mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
-import { canonicalJson } from "../models/cache/call-cache.js";
+import { canonicalJson } from "../io/canonical-json.js";
 import { RunChangedError } from "./run-changed-error.js";
 
 /** What identifies a run: resuming requires the same stage, config and constitution. */

@@ -29,7 +29,8 @@ const tiny: ModelPreset = {
   headCount: 4,
   headCountKv: 2,
   feedForwardLength: 128,
-  contextLength: 1024,
+  // Long enough for a constitution's few-shot examples, which this small vocabulary spells out.
+  contextLength: 8192,
   ropeFreqBase: 10000,
   rmsEpsilon: 1e-5,
   tiedEmbeddings: false,

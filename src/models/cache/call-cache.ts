@@ -4,6 +4,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
+import { canonicalJson } from "../../io/canonical-json.js";
 
 /** Hit and miss counts since the cache was opened. */
 export interface CallCacheStats {
@@ -61,17 +62,6 @@ export class CallCache {
   close(): void {
     this.db.close();
   }
-}
-
-/** JSON with object keys sorted, so equal requests hash equally whatever their key order. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(
-          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
-        )
-      : v,
-  );
 }
 
 // JSON has no ±Infinity or NaN, and log-probabilities of impossible tokens are −Infinity.

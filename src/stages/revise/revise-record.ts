@@ -1,6 +1,7 @@
 // SL-CAI for one prompt: the policy drafts an answer, then for each round a principle is drawn at random
 // and the critic (the policy itself, or an overseer) critiques the current answer and rewrites it.
 // Every message sent and every output is kept in the trace.
+import { promptMessages } from "../../data/prompt-set.js";
 import type { ChatMessage, LanguageModel, TokenUsage } from "../../models/model.js";
 import { SeededRandom } from "../../random/seeded-random.js";
 import { cleanRevision, critiqueFindsNothing } from "./clean-revision.js";
@@ -18,6 +19,9 @@ export interface RevisionExample {
   prompt: string | ChatMessage[];
   response: string;
   principle?: string;
+  /** The requests this example answers when it names no principle (imported examples). */
+  critiqueRequest?: string;
+  revisionRequest?: string;
   critique: string;
   revision: string;
 }
@@ -93,22 +97,18 @@ export function recordSeed(seed: number, id: string): number {
   return hash >>> 0;
 }
 
-/** The messages of a prompt: a string is one user turn. */
-export function asMessages(prompt: string | ChatMessage[]): ChatMessage[] {
-  return typeof prompt === "string" ? [{ role: "user", content: prompt }] : prompt;
-}
-
 /** Few-shot critique → revision conversations, as chat turns placed before the real one. */
 function fewShotMessages(settings: ReviseSettings, fallback: RevisionPrinciple): ChatMessage[] {
   const byId = new Map(settings.constitution.principles.map((p) => [p.id, p]));
   return (settings.constitution.examples?.critique ?? []).flatMap((example): ChatMessage[] => {
+    // The example's own principle, else its own requests, else the round's principle.
     const principle = (example.principle && byId.get(example.principle)) || fallback;
     return [
-      ...asMessages(example.prompt),
+      ...promptMessages(example),
       { role: "assistant", content: example.response },
-      { role: "user", content: settings.templates.critique(principle.critique) },
+      { role: "user", content: settings.templates.critique(example.critiqueRequest ?? principle.critique) },
       { role: "assistant", content: example.critique },
-      { role: "user", content: settings.templates.revision(principle.revision) },
+      { role: "user", content: settings.templates.revision(example.revisionRequest ?? principle.revision) },
       { role: "assistant", content: example.revision },
     ];
   });
@@ -135,7 +135,7 @@ export async function reviseRecord(
     return result.text.trim();
   };
 
-  const conversation = asMessages(prompt);
+  const conversation = promptMessages({ prompt });
   const draftMessages = [...conversation];
   const draft = await generate(settings.policy, draftMessages);
   let current = draft;

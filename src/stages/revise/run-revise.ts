@@ -3,7 +3,7 @@
 import type { ChatMessage, LanguageModel } from "../../models/model.js";
 import type { ProgressReporter } from "../../runs/progress.js";
 import { type RunLoopOutcome, runRecords } from "../../runs/run-loop.js";
-import { RunStore } from "../../runs/run-store.js";
+import { type RunCounts, RunStore } from "../../runs/run-store.js";
 import { type ReviseSettings, type RevisionTrace, reviseRecord } from "./revise-record.js";
 
 /** A prompt to revise, with what the datasets keep about it. */
@@ -53,7 +53,7 @@ export type ReviseResult = RevisionTrace;
 /** Revises every prompt not yet done in the run; returns what this invocation did and the run's counts. */
 export async function runRevise(
   options: RunReviseOptions,
-): Promise<RunLoopOutcome & { counts: ReturnType<RunStore["counts"]> }> {
+): Promise<RunLoopOutcome & { counts: RunCounts; failures: Array<{ error: string; count: number }> }> {
   const store = RunStore.open(
     options.runDir,
     { stage: "revise", config: options.config, constitutionHash: options.constitutionHash },
@@ -75,7 +75,7 @@ export async function runRevise(
       ...(options.progress ? { progress: options.progress } : {}),
       work: (record) => reviseRecord(record.input.id, record.input.prompt, settings),
     });
-    return { ...outcome, counts: store.counts() };
+    return { ...outcome, counts: store.counts(), failures: store.failureSummary() };
   } finally {
     store.close();
   }

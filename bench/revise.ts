@@ -1,0 +1,123 @@
+// `npm run bench:revise`: throughput of the revision stage through `cai serve` on a SmolLM2-135M-shaped
+// model at concurrency 1, 8 and 32, against the server's own throughput for the same requests replayed
+// without the pipeline — the orchestration must not be the bottleneck. Prints a table; asserts nothing.
+import { mkdir, mkdtemp, stat } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { caiCacheDir } from "../src/config/cache-dir.js";
+import { constitutionHash, loadDefaultConstitution } from "../src/constitution/load-constitution.js";
+import { samplePrinciple } from "../src/constitution/sampling.js";
+import { turnRenderers } from "../src/constitution/templates.js";
+import { loadBuiltinPromptSet } from "../src/data/builtin-prompt-sets.js";
+import { readRevisedRecords } from "../src/export/read-run.js";
+import { makeTestModel } from "../src/gguf/test-models/make-model.js";
+import { LlamaLanguageModel } from "../src/models/llama/llama-language-model.js";
+import type { GenerateOptions, LanguageModel } from "../src/models/model.js";
+import { OpenAILanguageModel } from "../src/models/openai/openai-language-model.js";
+import { startServer } from "../src/serve/index.js";
+import { runRevise } from "../src/stages/revise/run-revise.js";
+
+const concurrencies = (process.env.BENCH_CONCURRENCY ?? "1,8,32").split(",").map(Number);
+const maxTokens = Number(process.env.BENCH_TOKENS ?? 32);
+const fmt = (x: number, digits = 2) => x.toFixed(digits);
+
+async function modelFile(): Promise<string> {
+  const dir = path.join(caiCacheDir(), "bench");
+  await mkdir(dir, { recursive: true });
+  const file = path.join(dir, "smollm2-135m-Q8_0-seed1.gguf");
+  if (!(await stat(file).catch(() => undefined)))
+    await makeTestModel({ preset: "smollm2-135m", type: "Q8_0", seed: 1, out: file });
+  return file;
+}
+
+/** Records every generate call that passes through, so the same calls can be replayed directly. */
+function recording(model: LanguageModel, calls: GenerateOptions[]): LanguageModel {
+  return {
+    ...model,
+    provider: model.provider,
+    modelId: model.modelId,
+    fingerprint: model.fingerprint,
+    capabilities: model.capabilities,
+    generate: (options) => {
+      calls.push(options);
+      return model.generate(options);
+    },
+  };
+}
+
+/** Replays calls against the server with `concurrency` in flight; generated tokens/s. */
+async function replay(model: LanguageModel, calls: GenerateOptions[], concurrency: number): Promise<number> {
+  let next = 0;
+  let tokens = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < calls.length) {
+        const call = calls[next] as GenerateOptions;
+        next += 1;
+        tokens += (await model.generate(call)).usage.outputTokens;
+      }
+    }),
+  );
+  return tokens / ((performance.now() - started) / 1000);
+}
+
+const file = await modelFile();
+const constitution = await loadDefaultConstitution();
+const fewShot = {
+  ...constitution,
+  examples: { ...constitution.examples, critique: constitution.examples.critique.slice(0, 2) },
+};
+const prompts = (await loadBuiltinPromptSet("red-team")).map((p) => ({ ...p }));
+const rows: string[] = [];
+for (const concurrency of concurrencies) {
+  const backend = await LlamaLanguageModel.load(file, {
+    gpu: false,
+    parallel: concurrency,
+    contextSize: 4096,
+  });
+  const server = await startServer({ models: [{ name: "bench", model: backend }], port: 0 });
+  const remote = new OpenAILanguageModel("bench", { baseURL: `${server.url}/v1`, apiKey: "none" });
+  const calls: GenerateOptions[] = [];
+  const recorded = recording(remote, calls);
+  const count = Math.max(4, concurrency * 2);
+  const runDir = await mkdtemp(path.join(os.tmpdir(), "cai-bench-revise-"));
+  const started = performance.now();
+  const outcome = await runRevise({
+    runDir,
+    prompts: prompts.slice(0, count),
+    policy: recorded,
+    critic: recorded,
+    constitution: fewShot,
+    templates: turnRenderers(fewShot),
+    samplePrinciple,
+    constitutionHash: constitutionHash(fewShot),
+    concurrency,
+    config: {
+      policy: "bench",
+      critic: "bench",
+      rounds: 1,
+      seed: 0,
+      maxTokens,
+      temperature: 1,
+      earlyStop: false,
+    },
+  });
+  const seconds = (performance.now() - started) / 1000;
+  const pipelineTokens = readRevisedRecords(runDir).reduce((sum, r) => sum + r.trace.usage.outputTokens, 0);
+  const pipelineRate = pipelineTokens / seconds;
+  const rawRate = await replay(remote, calls, concurrency);
+  const line = `| ${concurrency} | ${fmt(outcome.succeeded / seconds)} | ${fmt(pipelineRate, 1)} | ${fmt(rawRate, 1)} | ${fmt(pipelineRate / rawRate, 3)} |`;
+  rows.push(line);
+  console.error(line);
+  await server.close();
+  await backend.close();
+}
+console.log(
+  `\nRevision stage through cai serve, SmolLM2-135M-shaped Q8_0 model, 1 round, ${maxTokens} max tokens, 2 few-shot examples\n`,
+);
+console.log(
+  "| concurrency | records/s | pipeline generated tok/s | server tok/s, same calls replayed | ratio (target ≥ 0.9) |",
+);
+console.log("|---|---|---|---|---|");
+for (const row of rows) console.log(row);

@@ -1,0 +1,203 @@
+// `cai revise`: SL-CAI data — drafts, critiques and revisions of a prompt set under a constitution,
+// into a resumable run directory.
+import type { Command } from "commander";
+import type { Constitution } from "../../constitution/constitution-schema.js";
+import {
+  constitutionHash,
+  loadConstitution,
+  loadDefaultConstitution,
+} from "../../constitution/load-constitution.js";
+import { samplePrinciple } from "../../constitution/sampling.js";
+import { turnRenderers } from "../../constitution/templates.js";
+import { resolvePromptSetFile } from "../../data/builtin-prompt-sets.js";
+import { loadPromptSet } from "../../data/prompt-set.js";
+import { CaiError } from "../../errors/cai-error.js";
+import { InputFileError } from "../../errors/input-file-error.js";
+import { createModel } from "../../models/create-model.js";
+import { createProgress } from "../../runs/progress.js";
+import { type RevisePrompt, runRevise } from "../../stages/revise/run-revise.js";
+import { addModelFlags, callCacheFromFlags, type ModelFlags, modelOptionsFromFlags } from "../model-flags.js";
+import { intFlag, runAction } from "../run-action.js";
+import { stopOnSigint } from "../stop-on-sigint.js";
+
+interface ReviseFlags extends ModelFlags {
+  model: string;
+  critic?: string;
+  out: string;
+  constitution?: string;
+  prompts: string[];
+  split: string;
+  rounds: number;
+  seed: number;
+  maxTokens: number;
+  temperature: string;
+  earlyStop: boolean;
+  concurrency: number;
+  limit?: number;
+  maxFailures: number;
+  maxAttempts: number;
+  restart: boolean;
+  fewShot?: number;
+}
+
+/** Registers `cai revise`. */
+export function registerReviseCommand(program: Command): void {
+  addModelFlags(
+    program
+      .command("revise")
+      .description(
+        "draft answers to prompts, then critique and revise them against a constitution (SL-CAI data)",
+      )
+      .requiredOption("--model <spec>", "the policy model that drafts answers")
+      .requiredOption("--out <dir>", "run directory (rerun the same command to resume)")
+      .option(
+        "--critic <spec>",
+        "a separate model that critiques and revises (an overseer); default: the policy",
+      )
+      .option("--constitution <file>", "constitution YAML/JSON (default: the built-in one)")
+      .option(
+        "--prompts <set>",
+        "red-team, helpful, or a prompt-set JSONL file (repeat for several)",
+        collect,
+        [],
+      )
+      .option("--split <split>", "train, test or all", "train")
+      .option("--rounds <n>", "critique → revision rounds per prompt", intFlag("--rounds", 1), 4)
+      .option("--seed <n>", "run seed (principles drawn and sampling)", intFlag("--seed"), 0)
+      .option("--max-tokens <n>", "longest draft, critique or revision", intFlag("--max-tokens", 1), 256)
+      .option("--temperature <t>", "sampling temperature", "1")
+      .option("--early-stop", "skip the revision when the critique finds nothing to change", false)
+      .option(
+        "--few-shot <n>",
+        "use only the first N few-shot examples (default: all)",
+        intFlag("--few-shot", 0),
+      )
+      .option("--concurrency <n>", "prompts worked on at once", intFlag("--concurrency", 1), 4)
+      .option("--limit <n>", "only the first N prompts", intFlag("--limit", 1))
+      .option(
+        "--max-failures <n>",
+        "exit non-zero when more prompts than this failed",
+        intFlag("--max-failures", 0),
+        0,
+      )
+      .option("--max-attempts <n>", "tries per prompt across reruns", intFlag("--max-attempts", 1), 3)
+      .option("--restart", "discard the run in --out and start again", false),
+  ).action(
+    runAction(async (flags: ReviseFlags) => {
+      const temperature = Number(flags.temperature);
+      if (!(temperature >= 0))
+        throw new CaiError(`--temperature must be a number ≥ 0, got "${flags.temperature}"`);
+      if (!["train", "test", "all"].includes(flags.split))
+        throw new CaiError(`--split must be train, test or all`);
+      const loaded = flags.constitution
+        ? await loadConstitution(flags.constitution)
+        : await loadDefaultConstitution();
+      const constitution = withFewShot(loaded, flags.fewShot);
+      const prompts = await loadPrompts(
+        flags.prompts.length > 0 ? flags.prompts : ["red-team"],
+        flags.split,
+        flags.limit,
+      );
+
+      const cache = callCacheFromFlags(flags);
+      const modelOptions = modelOptionsFromFlags(flags);
+      const options = {
+        ...modelOptions,
+        llama: { parallel: flags.concurrency, ...modelOptions.llama },
+        ...(cache ? { cache } : {}),
+      };
+      const policy = await createModel(flags.model, options);
+      const critic =
+        flags.critic && flags.critic !== flags.model ? await createModel(flags.critic, options) : policy;
+      const stop = stopOnSigint();
+      try {
+        const result = await runRevise({
+          runDir: flags.out,
+          prompts,
+          policy,
+          critic,
+          constitution,
+          templates: turnRenderers(constitution),
+          samplePrinciple,
+          constitutionHash: constitutionHash(constitution),
+          config: {
+            policy: flags.model,
+            critic: flags.critic ?? flags.model,
+            rounds: flags.rounds,
+            seed: flags.seed,
+            maxTokens: flags.maxTokens,
+            temperature,
+            earlyStop: flags.earlyStop,
+          },
+          concurrency: flags.concurrency,
+          maxAttempts: flags.maxAttempts,
+          restart: flags.restart,
+          stop: stop.signal,
+          progress: createProgress({ label: "revise" }),
+        });
+        const { counts } = result;
+        if (result.interrupted) {
+          console.error(
+            `revise: stopped; ${counts.done}/${counts.total} done — rerun the same command to resume`,
+          );
+          process.exitCode = 130;
+        } else {
+          console.log(
+            `revise: ${counts.done}/${counts.total} done, ${counts.failed} failed, in ${flags.out}`,
+          );
+        }
+        if (counts.failed > 0) {
+          console.error(
+            `revise: ${counts.failed} prompts failed (rerun to retry them, up to --max-attempts):`,
+          );
+          for (const { error, count } of result.failures.slice(0, 5)) console.error(`  ${count} × ${error}`);
+          if (counts.failed > flags.maxFailures && !result.interrupted) process.exitCode = 1;
+        }
+      } finally {
+        stop.dispose();
+        await policy.close?.();
+        if (critic !== policy) await critic.close?.();
+        cache?.close();
+      }
+    }),
+  );
+}
+
+/** The constitution with only its first `count` critique examples (all when undefined). */
+function withFewShot(constitution: Constitution, count: number | undefined): Constitution {
+  if (count === undefined || !constitution.examples) return constitution;
+  const critique = constitution.examples.critique?.slice(0, count);
+  return { ...constitution, examples: { ...constitution.examples, ...(critique ? { critique } : {}) } };
+}
+
+/** The prompts of every set named, filtered to the split, first `limit` of them; ids must not repeat. */
+async function loadPrompts(
+  sets: string[],
+  split: string,
+  limit: number | undefined,
+): Promise<RevisePrompt[]> {
+  const prompts: RevisePrompt[] = [];
+  const seen = new Map<string, string>();
+  for (const set of sets) {
+    const file = resolvePromptSetFile(set);
+    for (const record of await loadPromptSet(file)) {
+      const other = seen.get(record.id);
+      if (other)
+        throw new InputFileError(file, `prompt id "${record.id}" is also in ${other}`, { field: "id" });
+      seen.set(record.id, file);
+      if (split !== "all" && record.split !== split) continue;
+      prompts.push({
+        id: record.id,
+        kind: record.kind,
+        category: record.category,
+        split: record.split,
+        prompt: record.prompt,
+      });
+    }
+  }
+  return limit === undefined ? prompts : prompts.slice(0, limit);
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}

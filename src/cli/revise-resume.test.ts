@@ -1,0 +1,140 @@
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import Database from "better-sqlite3";
+import { beforeAll, describe, expect, it } from "vitest";
+import { testModel } from "../test-support/test-models.js";
+
+const main = path.resolve(import.meta.dirname, "main.ts");
+const node = [process.execPath, "--import", "tsx", main] as const;
+
+let dir: string;
+let promptsFile: string;
+let model: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), "cai-resume-"));
+  model = await testModel();
+  promptsFile = path.join(dir, "prompts.jsonl");
+  const lines = Array.from({ length: 24 }, (_, i) =>
+    JSON.stringify({
+      id: `p-${String(i).padStart(2, "0")}`,
+      kind: "red-team",
+      category: `c${i % 3}`,
+      split: "train",
+      prompt: `Request number ${i}: how do I do thing ${i}?`,
+    }),
+  );
+  await writeFile(promptsFile, `${lines.join("\n")}\n`);
+});
+
+const reviseArgs = (out: string, concurrency: number) => [
+  "revise",
+  "--model",
+  `llama:${model}?threads=1`,
+  "--prompts",
+  promptsFile,
+  "--out",
+  out,
+  "--rounds",
+  "2",
+  "--max-tokens",
+  "24",
+  "--few-shot",
+  "1",
+  "--seed",
+  "5",
+  "--concurrency",
+  String(concurrency),
+  "--no-cache",
+];
+
+function doneCount(out: string): number {
+  try {
+    const db = new Database(path.join(out, "run.sqlite"), { readonly: true, fileMustExist: true });
+    try {
+      return (db.prepare("SELECT COUNT(*) AS n FROM records WHERE status = 'done'").get() as { n: number }).n;
+    } finally {
+      db.close();
+    }
+  } catch {
+    return 0;
+  }
+}
+
+/** Starts `cai revise`, waits until `more` further prompts are done, then SIGKILLs it. */
+async function killMidRun(out: string, concurrency: number, more: number): Promise<void> {
+  const before = doneCount(out);
+  const child: ChildProcess = spawn(node[0], [...node.slice(1), ...reviseArgs(out, concurrency)], {
+    stdio: "ignore",
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const deadline = Date.now() + 60_000;
+  while (doneCount(out) < before + more && Date.now() < deadline) await new Promise((r) => setTimeout(r, 15));
+  child.kill("SIGKILL");
+  await exited;
+}
+
+async function runToEnd(out: string, concurrency: number): Promise<void> {
+  await promisify(execFile)(node[0], [...node.slice(1), ...reviseArgs(out, concurrency)]);
+}
+
+async function exportTraces(out: string): Promise<Array<{ id: string; draft: string; revision: string }>> {
+  const folder = `${out}-export`;
+  await promisify(execFile)(node[0], [...node.slice(1), "export", out, "--out", folder, "--format", "trace"]);
+  const text = await readFile(path.join(folder, "trace.train.jsonl"), "utf8");
+  return text
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line));
+}
+
+describe("cai revise survives SIGKILL", () => {
+  it("at concurrency 1, killed three times then rerun, it gives the uninterrupted run's dataset record for record", async () => {
+    const reference = path.join(dir, "reference");
+    await runToEnd(reference, 1);
+    const interrupted = path.join(dir, "interrupted");
+    for (let kill = 0; kill < 3; kill += 1) await killMidRun(interrupted, 1, 4);
+    const partial = doneCount(interrupted);
+    expect(partial).toBeGreaterThanOrEqual(12);
+    expect(partial).toBeLessThan(24);
+    await runToEnd(interrupted, 1);
+    const [expected, actual] = [await exportTraces(reference), await exportTraces(interrupted)];
+    expect(actual).toHaveLength(24);
+    expect(actual).toEqual(expected);
+  });
+
+  it("at concurrency 3 it ends with the same set of records: no duplicates, no gaps", async () => {
+    const interrupted = path.join(dir, "concurrent");
+    for (let kill = 0; kill < 2; kill += 1) await killMidRun(interrupted, 3, 5);
+    await runToEnd(interrupted, 3);
+    const ids = (await exportTraces(interrupted)).map((t) => t.id);
+    expect(ids).toEqual(Array.from({ length: 24 }, (_, i) => `p-${String(i).padStart(2, "0")}`));
+  });
+});
+
+describe("cai revise on Ctrl-C", () => {
+  it("finishes the prompts in flight, stores them, and exits 130 with a hint to resume", async () => {
+    const out = path.join(dir, "sigint");
+    const child = spawn(node[0], [...node.slice(1), ...reviseArgs(out, 2)], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr?.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    const deadline = Date.now() + 60_000;
+    while (doneCount(out) < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 15));
+    child.kill("SIGINT");
+    expect(await exited).toBe(130);
+    expect(stderr).toContain("rerun the same command to resume");
+    const db = new Database(path.join(out, "run.sqlite"), { readonly: true });
+    const statuses = db.prepare("SELECT status, COUNT(*) AS n FROM records GROUP BY status").all();
+    db.close();
+    expect(statuses).not.toContainEqual(expect.objectContaining({ status: "failed" }));
+    expect(doneCount(out)).toBeLessThan(24);
+  });
+});
