@@ -45,17 +45,40 @@ function recording(model: LanguageModel, calls: GenerateOptions[]): LanguageMode
   };
 }
 
-/** Replays calls against the server with `concurrency` in flight; generated tokens/s. */
-async function replay(model: LanguageModel, calls: GenerateOptions[], concurrency: number): Promise<number> {
+/**
+ * Groups recorded calls into each prompt's chain (draft, then its critiques and revisions), in order.
+ * Every call of a prompt contains its conversation right after the few-shot turns; the draft is the
+ * conversation alone.
+ */
+function chains(calls: GenerateOptions[], fewShotTurns: number): GenerateOptions[][] {
+  const byPrompt: Array<{ prompt: string; length: number; calls: GenerateOptions[] }> = [];
+  for (const call of calls) {
+    const draft = JSON.stringify(call.messages);
+    const chain =
+      byPrompt.find((c) => c.prompt === draft) ??
+      byPrompt.find(
+        (c) => JSON.stringify(call.messages.slice(fewShotTurns, fewShotTurns + c.length)) === c.prompt,
+      );
+    if (chain) chain.calls.push(call);
+    else byPrompt.push({ prompt: draft, length: call.messages.length, calls: [call] });
+  }
+  return byPrompt.map((c) => c.calls);
+}
+
+/**
+ * Replays each prompt's chain of calls, one call after another, with `concurrency` chains at once —
+ * the pipeline's request pattern without the pipeline. Generated tokens/s.
+ */
+async function replay(model: LanguageModel, work: GenerateOptions[][], concurrency: number): Promise<number> {
   let next = 0;
   let tokens = 0;
   const started = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (next < calls.length) {
-        const call = calls[next] as GenerateOptions;
+      while (next < work.length) {
+        const chain = work[next] as GenerateOptions[];
         next += 1;
-        tokens += (await model.generate(call)).usage.outputTokens;
+        for (const call of chain) tokens += (await model.generate(call)).usage.outputTokens;
       }
     }),
   );
@@ -80,7 +103,7 @@ for (const concurrency of concurrencies) {
   const remote = new OpenAILanguageModel("bench", { baseURL: `${server.url}/v1`, apiKey: "none" });
   const calls: GenerateOptions[] = [];
   const recorded = recording(remote, calls);
-  const count = Math.max(4, concurrency * 2);
+  const count = Math.max(4, concurrency);
   const runDir = await mkdtemp(path.join(os.tmpdir(), "cai-bench-revise-"));
   const started = performance.now();
   const outcome = await runRevise({
@@ -106,7 +129,7 @@ for (const concurrency of concurrencies) {
   const seconds = (performance.now() - started) / 1000;
   const pipelineTokens = readRevisedRecords(runDir).reduce((sum, r) => sum + r.trace.usage.outputTokens, 0);
   const pipelineRate = pipelineTokens / seconds;
-  const rawRate = await replay(remote, calls, concurrency);
+  const rawRate = await replay(remote, chains(calls, 6 * fewShot.examples.critique.length), concurrency);
   const line = `| ${concurrency} | ${fmt(outcome.succeeded / seconds)} | ${fmt(pipelineRate, 1)} | ${fmt(rawRate, 1)} | ${fmt(pipelineRate / rawRate, 3)} |`;
   rows.push(line);
   console.error(line);
