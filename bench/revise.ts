@@ -101,6 +101,12 @@ for (const concurrency of concurrencies) {
   });
   const server = await startServer({ models: [{ name: "bench", model: backend }], port: 0 });
   const remote = new OpenAILanguageModel("bench", { baseURL: `${server.url}/v1`, apiKey: "none" });
+  // Warm up (weights paged in and repacked, threads started) so neither measurement pays for it.
+  await remote.generate({
+    messages: [{ role: "user", content: "Hello there." }],
+    maxTokens: 8,
+    temperature: 0,
+  });
   const calls: GenerateOptions[] = [];
   const recorded = recording(remote, calls);
   const count = Math.max(4, concurrency);

@@ -1,9 +1,10 @@
 // A run's durable state: one SQLite database per run directory holding the run's identity (stage,
 // config and constitution hashes) and every record with its status, attempts, result and last error.
 // Each record's result is committed in its own transaction, so a crash loses only calls in flight.
-import { mkdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
+import { CaiError } from "../errors/cai-error.js";
 import { canonicalJson } from "../io/canonical-json.js";
 import { RunChangedError } from "./run-changed-error.js";
 
@@ -114,6 +115,24 @@ export class RunStore {
       this.db.close();
       throw new RunChangedError(this.dir, changed);
     }
+  }
+
+  /**
+   * Opens an existing run read-only, for exporting (also while another process works on it); throws
+   * unless `dir` holds a run of `stage`.
+   */
+  static openForReading(dir: string, stage: string): RunStore {
+    const file = path.join(dir, runDatabaseName);
+    if (!existsSync(file)) throw new CaiError(`${dir} is not a run directory (no ${runDatabaseName})`);
+    const db = new Database(file, { readonly: true });
+    const found = db.prepare("SELECT value FROM meta WHERE key = 'stage'").get() as
+      | { value: string }
+      | undefined;
+    if (found?.value !== stage) {
+      db.close();
+      throw new CaiError(`${dir} is a ${found?.value ?? "unknown"} run, not a ${stage} run`);
+    }
+    return new RunStore(dir, db);
   }
 
   /** The config the run was started with. */
