@@ -46,21 +46,18 @@ function recording(model: LanguageModel, calls: GenerateOptions[]): LanguageMode
 }
 
 /**
- * Groups recorded calls into each prompt's chain (draft, then its critiques and revisions), in order.
- * Every call of a prompt contains its conversation right after the few-shot turns; the draft is the
- * conversation alone.
+ * Groups recorded calls into each prompt's chain (draft, then its critiques and revisions), in order:
+ * a draft is the conversation alone, and every later call of the prompt contains that conversation.
  */
-function chains(calls: GenerateOptions[], fewShotTurns: number): GenerateOptions[][] {
-  const byPrompt: Array<{ prompt: string; length: number; calls: GenerateOptions[] }> = [];
+function chains(calls: GenerateOptions[]): GenerateOptions[][] {
+  const byPrompt: Array<{ prompt: string[]; calls: GenerateOptions[] }> = [];
+  const contains = (messages: string[], prompt: string[]) =>
+    messages.some((_, k) => prompt.every((m, i) => messages[k + i] === m));
   for (const call of calls) {
-    const draft = JSON.stringify(call.messages);
-    const chain =
-      byPrompt.find((c) => c.prompt === draft) ??
-      byPrompt.find(
-        (c) => JSON.stringify(call.messages.slice(fewShotTurns, fewShotTurns + c.length)) === c.prompt,
-      );
+    const messages = call.messages.map((m) => JSON.stringify(m));
+    const chain = byPrompt.find((c) => contains(messages, c.prompt));
     if (chain) chain.calls.push(call);
-    else byPrompt.push({ prompt: draft, length: call.messages.length, calls: [call] });
+    else byPrompt.push({ prompt: messages, calls: [call] });
   }
   return byPrompt.map((c) => c.calls);
 }
@@ -70,6 +67,7 @@ function chains(calls: GenerateOptions[], fewShotTurns: number): GenerateOptions
  * the pipeline's request pattern without the pipeline. Generated tokens/s.
  */
 async function replay(model: LanguageModel, work: GenerateOptions[][], concurrency: number): Promise<number> {
+  console.error(`replaying ${work.length} chains of ${work.map((c) => c.length).join("/")} calls`);
   let next = 0;
   let tokens = 0;
   const started = performance.now();
@@ -78,11 +76,17 @@ async function replay(model: LanguageModel, work: GenerateOptions[][], concurren
       while (next < work.length) {
         const chain = work[next] as GenerateOptions[];
         next += 1;
-        for (const call of chain) tokens += (await model.generate(call)).usage.outputTokens;
+        for (const call of chain) {
+          // Await first: `tokens += await …` would read `tokens` before the await and lose other workers' counts.
+          const result = await model.generate(call);
+          tokens += result.usage.outputTokens;
+        }
       }
     }),
   );
-  return tokens / ((performance.now() - started) / 1000);
+  const seconds = (performance.now() - started) / 1000;
+  console.error(`replay: ${tokens} tokens in ${seconds.toFixed(1)} s`);
+  return tokens / seconds;
 }
 
 const file = await modelFile();
@@ -135,7 +139,10 @@ for (const concurrency of concurrencies) {
   const seconds = (performance.now() - started) / 1000;
   const pipelineTokens = readRevisedRecords(runDir).reduce((sum, r) => sum + r.trace.usage.outputTokens, 0);
   const pipelineRate = pipelineTokens / seconds;
-  const rawRate = await replay(remote, chains(calls, 6 * fewShot.examples.critique.length), concurrency);
+  console.error(
+    `pipeline: ${outcome.succeeded} records, ${calls.length} calls, ${pipelineTokens} tokens in ${seconds.toFixed(1)} s`,
+  );
+  const rawRate = await replay(remote, chains(calls), concurrency);
   const line = `| ${concurrency} | ${fmt(outcome.succeeded / seconds)} | ${fmt(pipelineRate, 1)} | ${fmt(rawRate, 1)} | ${fmt(pipelineRate / rawRate, 3)} |`;
   rows.push(line);
   console.error(line);
