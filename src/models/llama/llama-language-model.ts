@@ -39,7 +39,7 @@ export interface LlamaAdapter {
 export interface LlamaModelOptions {
   /** LoRA adapters (GGUF) applied on top of the base weights. */
   adapters?: LlamaAdapter[];
-  /** Context window per sequence, in tokens. Default: the model's training context, at most 4096. */
+  /** Context window per sequence, in tokens. Default: the model's training context, at most 8192 (few-shot critique prompts run long). */
   contextSize?: number;
   /** Sequences run in parallel (concurrent calls beyond this wait). Default 4. */
   parallel?: number;
@@ -96,7 +96,7 @@ export class LlamaLanguageModel implements LanguageModel {
           : (await chooseThreads(llama, model, fileKey)).threads;
       const parallel = Math.max(1, options.parallel ?? 4);
       const contextSize = Math.min(
-        options.contextSize ?? Math.min(model.trainContextSize, 4096),
+        options.contextSize ?? Math.min(model.trainContextSize, 8192),
         model.trainContextSize,
       );
       const context = await model
