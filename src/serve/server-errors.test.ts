@@ -153,7 +153,7 @@ describe("serve: HTTP errors, auth, limits and timeouts", () => {
   });
 
   it("maps the model's InvalidRequestError to 400 (a request larger than the context)", async () => {
-    const res = await post(server, "/v1/chat/completions", { ...chat, max_tokens: 5000 });
+    const res = await post(server, "/v1/chat/completions", { ...chat, max_tokens: 50_000 });
     expect(res.status).toBe(400);
     expect((await errorOf(res)).message).toMatch(/context size/);
   });
