@@ -1,7 +1,9 @@
 // Picks the tfjs backend the trainer runs on: tfjs-node when the user installed it, else single-threaded
-// wasm (SIMD), else the plain JS cpu backend. Called once before any tensor is made.
+// wasm (SIMD), else the plain JS cpu backend. Call it once before making any tensor.
 import "@tensorflow/tfjs-backend-cpu";
 import * as tf from "@tensorflow/tfjs-core";
+import { CaiError } from "../errors/cai-error.js";
+import { registerTrainingGradients } from "./gradients.js";
 
 /** Optional native packages, tried in this order; neither is a dependency of cai. */
 const nativePackages = [
@@ -13,10 +15,14 @@ let chosen: Promise<string> | undefined;
 
 /**
  * Makes the fastest available tfjs backend current and returns its name (`"tensorflow"`, `"wasm"` or
- * `"cpu"`). Idempotent: later calls return the first call's choice.
+ * `"cpu"`), and registers the gradients the transformer needs. Idempotent: later calls return the first
+ * call's choice.
  */
 export function initTrainingBackend(): Promise<string> {
-  chosen ??= chooseBackend();
+  chosen ??= chooseBackend().then((name) => {
+    registerTrainingGradients();
+    return name;
+  });
   return chosen;
 }
 
@@ -27,7 +33,7 @@ async function chooseBackend(): Promise<string> {
   }
   if (await tryWasm()) return "wasm";
   if (await trySetBackend("cpu")) return "cpu";
-  throw new Error("no tfjs backend could be initialised (tried tfjs-node, wasm and cpu)");
+  throw new CaiError("no tfjs backend could be initialised (tried tfjs-node, wasm and cpu); reinstall cai");
 }
 
 /** Imports a package the user may have installed; false when it is absent or fails to load. */

@@ -15,7 +15,11 @@ export const trainableArchitectures = ["llama", "mistral", "qwen2"] as const;
 /** One of {@link trainableArchitectures}. */
 export type TrainableArchitecture = (typeof trainableArchitectures)[number];
 
-const ropeStyles: Record<TrainableArchitecture, RopeStyle> = { llama: "normal", mistral: "normal", qwen2: "neox" };
+const ropeStyles: Record<TrainableArchitecture, RopeStyle> = {
+  llama: "normal",
+  mistral: "normal",
+  qwen2: "neox",
+};
 
 /** The shape and numerical constants of a model, as llama.cpp reads them from GGUF metadata. */
 export interface ModelConfig {
@@ -68,8 +72,10 @@ export function readModelConfig(file: GgufFile): ModelConfig {
   const headCount = number("attention.head_count");
   const headCountKv = number("attention.head_count_kv", headCount);
   const headDim = embeddingLength / headCount;
-  if (!Number.isInteger(headDim)) throw fail(`embedding_length ${embeddingLength} is not a multiple of ${headCount} heads`);
-  if (headCount % headCountKv !== 0) throw fail(`${headCount} heads cannot share ${headCountKv} KV heads evenly`);
+  if (!Number.isInteger(headDim))
+    throw fail(`embedding_length ${embeddingLength} is not a multiple of ${headCount} heads`);
+  if (headCount % headCountKv !== 0)
+    throw fail(`${headCount} heads cannot share ${headCountKv} KV heads evenly`);
   const ropeDimensionCount = number("rope.dimension_count", headDim);
   if (ropeDimensionCount !== headDim)
     throw fail(`partial RoPE (${ropeDimensionCount} of ${headDim} head dimensions) is not supported yet`);
@@ -100,7 +106,8 @@ export function readModelConfig(file: GgufFile): ModelConfig {
 function checkNoRopeScaling(file: GgufFile, architecture: string, fail: (reason: string) => Error): void {
   const type = file.metadataValue(`${architecture}.rope.scaling.type`);
   const factor = file.metadataValue(`${architecture}.rope.scaling.factor`);
-  const scaled = (type !== undefined && type !== "none") || (typeof factor === "number" && factor !== 1 && factor !== 0);
+  const scaled =
+    (type !== undefined && type !== "none") || (typeof factor === "number" && factor !== 1 && factor !== 0);
   if (scaled || file.tensor("rope_freqs.weight") !== undefined)
     throw fail("RoPE scaling (linear, YaRN or llama3 frequency factors) is not supported by the trainer yet");
 }
