@@ -4,16 +4,19 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { CaiError } from "../errors/cai-error.js";
 import { embeddingLookup, oneHotFloat } from "./embedding.js";
+import { type BlockLora, type LoraAdapter, loraProject } from "./lora.js";
 import { applyRope, type RopeTables, ropeTables } from "./rope.js";
 import type { BlockWeights, TransformerWeights } from "./weights.js";
 
 /**
  * Logits [batch, seq, vocab] of `tokens` (batch × seq token ids, every row the same length): position j
  * holds the scores of the token after tokens[·][0..j]. Float32; free the result (or call inside `tf.tidy`).
+ * With `lora`, its updates are added to the adapted projections (see lora.ts); without, the base model.
  */
 export function forwardLogits(
   weights: TransformerWeights,
   tokens: readonly (readonly number[])[],
+  lora?: LoraAdapter,
 ): tf.Tensor3D {
   const { batch, seq } = checkTokens(weights, tokens);
   const { config } = weights;
@@ -29,10 +32,11 @@ export function forwardLogits(
       headDim: config.headDim,
     };
     let hidden = embeddingLookup(weights.tokenEmbedding, tokens.flat());
-    for (const block of weights.blocks) {
-      hidden = tf.add(hidden, attention(block, rmsNorm(hidden, block.attnNorm, eps), shape, rope, mask));
-      hidden = tf.add(hidden, feedForward(block, rmsNorm(hidden, block.ffnNorm, eps)));
-    }
+    weights.blocks.forEach((block, i) => {
+      const adapted: Adapted = { block, lora: lora?.blocks[i], scale: lora?.scale ?? 1 };
+      hidden = tf.add(hidden, attention(adapted, rmsNorm(hidden, block.attnNorm, eps), shape, rope, mask));
+      hidden = tf.add(hidden, feedForward(adapted, rmsNorm(hidden, block.ffnNorm, eps)));
+    });
     const logits = tf.matMul(rmsNorm(hidden, weights.outputNorm, eps), weights.output);
     return tf.reshape(logits, [batch, seq, config.vocabSize]);
   });
@@ -42,16 +46,18 @@ export function forwardLogits(
  * Log-probabilities [batch, seq − 1] of each token after the first given all before it:
  * entry [b, i − 1] = log p(tokens[b][i] | tokens[b][<i]). Differentiable (target selection by one-hot
  * product, since `tf.gather` has no gradient on wasm): the building block of SFT and DPO losses.
+ * `lora` as in {@link forwardLogits}.
  */
 export function tokenLogprobs(
   weights: TransformerWeights,
   tokens: readonly (readonly number[])[],
+  lora?: LoraAdapter,
 ): tf.Tensor2D {
   const { batch, seq } = checkTokens(weights, tokens);
   const vocab = weights.config.vocabSize;
   if (seq < 2) return tf.zeros([batch, 0]);
   return tf.tidy(() => {
-    const logits = tf.slice(forwardLogits(weights, tokens), [0, 0, 0], [batch, seq - 1, vocab]);
+    const logits = tf.slice(forwardLogits(weights, tokens, lora), [0, 0, 0], [batch, seq - 1, vocab]);
     const targets = tf.tensor2d(
       tokens.map((row) => row.slice(1)),
       [batch, seq - 1],
@@ -64,10 +70,14 @@ export function tokenLogprobs(
 
 /**
  * log p(tokens[i] | tokens[<i]) for i = 1 … n − 1 (element i − 1), read back to JS: for parity checks
- * against llama.cpp and for the frozen reference log-probabilities of DPO.
+ * against llama.cpp and for the frozen reference log-probabilities of DPO. `lora` as in {@link forwardLogits}.
  */
-export function sequenceLogprobs(weights: TransformerWeights, tokens: readonly number[]): Float32Array {
-  const logprobs = tokenLogprobs(weights, [tokens]);
+export function sequenceLogprobs(
+  weights: TransformerWeights,
+  tokens: readonly number[],
+  lora?: LoraAdapter,
+): Float32Array {
+  const logprobs = tokenLogprobs(weights, [tokens], lora);
   try {
     return Float32Array.from(logprobs.dataSync());
   } finally {
@@ -118,10 +128,11 @@ function causalMask(seq: number): tf.Tensor2D {
   return tf.tensor2d(values, [seq, seq]);
 }
 
-/** x · W (+ b): W is stored [in, out] so this is a plain matMul. */
-function project(x: tf.Tensor2D, weight: tf.Tensor2D, bias?: tf.Tensor1D): tf.Tensor2D {
-  const y: tf.Tensor2D = tf.matMul(x, weight);
-  return bias ? tf.add(y, bias) : y;
+/** A block's weights with its LoRA updates, if any. */
+interface Adapted {
+  readonly block: BlockWeights;
+  readonly lora: BlockLora | undefined;
+  readonly scale: number;
 }
 
 /**
@@ -129,27 +140,36 @@ function project(x: tf.Tensor2D, weight: tf.Tensor2D, bias?: tf.Tensor1D): tf.Te
  * softmax(q·kᵀ / √headDim + mask) · v per head, then the output projection.
  */
 function attention(
-  block: BlockWeights,
+  { block, lora, scale }: Adapted,
   x: tf.Tensor2D,
   shape: AttentionShape,
   rope: RopeTables,
   mask: tf.Tensor2D,
 ): tf.Tensor2D {
   const { batch, seq, heads, kvHeads, headDim } = shape;
-  const q = applyRope(tf.reshape(project(x, block.wq, block.bq), [batch, seq, heads, headDim]), rope);
+  // x · W (+ b) (+ LoRA): W is stored [in, out] so this is a plain matMul.
+  const project = (w: tf.Tensor2D, bias: tf.Tensor1D | undefined, pair: BlockLora[keyof BlockLora]) =>
+    loraProject(x, w, bias, pair, scale);
+  const q = applyRope(
+    tf.reshape(project(block.wq, block.bq, lora?.attn_q), [batch, seq, heads, headDim]),
+    rope,
+  );
   const k = expandKvHeads(
-    applyRope(tf.reshape(project(x, block.wk, block.bk), [batch, seq, kvHeads, headDim]), rope),
+    applyRope(tf.reshape(project(block.wk, block.bk, lora?.attn_k), [batch, seq, kvHeads, headDim]), rope),
     heads,
   );
-  const v = expandKvHeads(tf.reshape(project(x, block.wv, block.bv), [batch, seq, kvHeads, headDim]), heads);
+  const v = expandKvHeads(
+    tf.reshape(project(block.wv, block.bv, lora?.attn_v), [batch, seq, kvHeads, headDim]),
+    heads,
+  );
   // Keys are transposed explicitly to [.., headDim, seq]: matMul's transpose flags are slow on wasm.
   const q3 = tf.reshape(tf.transpose(q, [0, 2, 1, 3]), [batch * heads, seq, headDim]);
   const kT3 = tf.reshape(tf.transpose(k, [0, 2, 3, 1]), [batch * heads, headDim, seq]);
   const v3 = tf.reshape(tf.transpose(v, [0, 2, 1, 3]), [batch * heads, seq, headDim]);
   const scores = tf.add(tf.mul(tf.matMul(q3, kT3), 1 / Math.sqrt(headDim)), mask);
   const mixed = tf.reshape(tf.matMul(tf.softmax(scores), v3), [batch, heads, seq, headDim]);
-  const merged = tf.reshape(tf.transpose(mixed, [0, 2, 1, 3]), [batch * seq, heads * headDim]);
-  return tf.matMul(merged, block.wo);
+  const merged: tf.Tensor2D = tf.reshape(tf.transpose(mixed, [0, 2, 1, 3]), [batch * seq, heads * headDim]);
+  return loraProject(merged, block.wo, undefined, lora?.attn_output, scale);
 }
 
 /** GQA: [batch, seq, kvHeads, d] → [batch, seq, heads, d], query head h reading KV head ⌊h / (heads/kvHeads)⌋. */
@@ -162,8 +182,11 @@ function expandKvHeads(x: tf.Tensor4D, heads: number): tf.Tensor4D {
 }
 
 /** SwiGLU: down(silu(gate(x)) ⊙ up(x)), silu(z) = z·σ(z). */
-function feedForward(block: BlockWeights, x: tf.Tensor2D): tf.Tensor2D {
-  const gate = tf.matMul(x, block.wGate);
-  const activated = tf.mul(tf.mul(gate, tf.sigmoid(gate)), tf.matMul(x, block.wUp));
-  return tf.matMul(activated, block.wDown);
+function feedForward({ block, lora, scale }: Adapted, x: tf.Tensor2D): tf.Tensor2D {
+  const gate = loraProject(x, block.wGate, undefined, lora?.ffn_gate, scale);
+  const activated: tf.Tensor2D = tf.mul(
+    tf.mul(gate, tf.sigmoid(gate)),
+    loraProject(x, block.wUp, undefined, lora?.ffn_up, scale),
+  );
+  return loraProject(activated, block.wDown, undefined, lora?.ffn_down, scale);
 }
