@@ -74,6 +74,13 @@ export interface AdamWOptions {
   readonly weightDecay?: number;
 }
 
+/** A snapshot of an {@link AdamW}'s state: its update count and moments, in its variables' order. */
+export interface AdamWState {
+  readonly steps: number;
+  readonly moments: readonly Float32Array[];
+  readonly squares: readonly Float32Array[];
+}
+
 /**
  * AdamW (Loshchilov & Hutter) over a fixed list of variables, written by hand: `tf.train.adam` has no
  * weight decay, and adding an L2 term to the loss would be scaled by Adam's per-parameter step size
@@ -107,8 +114,11 @@ export class AdamW {
     return this.steps;
   }
 
-  /** Applies one update from `grads`, one per variable in the constructor's order (not disposed here). */
-  apply(grads: readonly tf.Tensor[]): void {
+  /**
+   * Applies one update from `grads`, one per variable in the constructor's order (not disposed here), at
+   * `learningRate` (default: the constructor's; a schedule passes each step's).
+   */
+  apply(grads: readonly tf.Tensor[], learningRate: number = this.learningRate): void {
     if (grads.length !== this.variables.length)
       throw new CaiError(`AdamW got ${grads.length} gradients for ${this.variables.length} variables`);
     this.steps += 1;
@@ -124,9 +134,34 @@ export class AdamW {
         v.assign(tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2)));
         const adam = tf.div(tf.div(m, correction1), tf.add(tf.sqrt(tf.div(v, correction2)), epsilon));
         const step = tf.add(adam, tf.mul(p, this.weightDecay));
-        p.assign(tf.sub(p, tf.mul(step, this.learningRate)));
+        p.assign(tf.sub(p, tf.mul(step, learningRate)));
       });
     });
+  }
+
+  /** A copy of the optimizer's state (step count, first and second moments), e.g. for a checkpoint. */
+  exportState(): AdamWState {
+    const copy = (t: tf.Variable): Float32Array => Float32Array.from(t.dataSync());
+    return { steps: this.steps, moments: this.moments.map(copy), squares: this.squares.map(copy) };
+  }
+
+  /** Replaces the optimizer's state with `state` (from {@link exportState}); throws when it does not fit. */
+  loadState(state: AdamWState): void {
+    if (!Number.isInteger(state.steps) || state.steps < 0)
+      throw new CaiError(`AdamW state has an invalid step count ${state.steps}`);
+    const fill = (targets: readonly tf.Variable[], values: readonly Float32Array[], what: string): void => {
+      if (values.length !== targets.length)
+        throw new CaiError(`AdamW state has ${values.length} ${what} for ${targets.length} variables`);
+      targets.forEach((t, i) => {
+        const data = values[i] as Float32Array;
+        if (data.length !== t.size)
+          throw new CaiError(`AdamW state: ${what} ${i} has ${data.length} values, not ${t.size}`);
+        tf.tidy(() => t.assign(tf.tensor(data, t.shape, "float32")));
+      });
+    };
+    fill(this.moments, state.moments, "first moments");
+    fill(this.squares, state.squares, "second moments");
+    this.steps = state.steps;
   }
 
   /** Frees the optimizer's state (not the variables it trains). */

@@ -1,0 +1,81 @@
+// Checkpoints: an exact round trip of variables, AdamW state, position and history; the newest file wins;
+// mismatched or malformed checkpoints are refused.
+import { mkdtemp, readdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import * as tf from "@tensorflow/tfjs-core";
+import { beforeAll, describe, expect, it } from "vitest";
+import { testFolder } from "../test-support/test-models.js";
+import { initTrainingBackend } from "./backend.js";
+import {
+  captureCheckpoint,
+  checkpointFileName,
+  loadLatestCheckpoint,
+  restoreCheckpoint,
+  saveCheckpoint,
+} from "./checkpoint.js";
+import { encodeSafetensors } from "./safetensors.js";
+import { AdamW } from "./sft.js";
+
+beforeAll(async () => {
+  await initTrainingBackend();
+});
+
+function variables(values: number[][]): tf.Variable[] {
+  return values.map((v) => tf.variable(tf.tensor2d(v, [1, v.length])));
+}
+
+describe("checkpoints", () => {
+  it("round-trip variables, AdamW state, position and history exactly", async () => {
+    const dir = await mkdtemp(path.join(await testFolder(), "checkpoint-"));
+    expect(await loadLatestCheckpoint(dir)).toBeUndefined();
+    expect(await loadLatestCheckpoint(path.join(dir, "missing"))).toBeUndefined();
+    const trained = variables([[0.1, -0.2, 1 / 3], [Math.PI]]);
+    const optimizer = new AdamW(trained);
+    tf.tidy(() => optimizer.apply([tf.tensor2d([[0.5, -1, 1e-7]]), tf.tensor2d([[2]])], 0.01));
+    const history = [
+      { step: 1, loss: 1 / 7, learningRate: 0.01, gradNorm: 2.3, appliedGradNorm: 1, evalLoss: 0.3 },
+    ];
+    const saved = captureCheckpoint(trained, optimizer, 1, { epoch: 2, index: 5 }, history);
+    await saveCheckpoint(dir, saved);
+    await saveCheckpoint(dir, { ...saved, step: 4 });
+    await saveCheckpoint(dir, { ...saved, step: 2 });
+    await saveCheckpoint(dir, { ...saved, step: 3 }, 3);
+    expect(await readdir(dir)).toEqual([checkpointFileName(2), checkpointFileName(3), checkpointFileName(4)]);
+
+    const loaded = await loadLatestCheckpoint(dir);
+    expect(loaded).toEqual({ ...saved, step: 4 });
+
+    const other = variables([[0, 0, 0], [0]]);
+    const otherOptimizer = new AdamW(other);
+    restoreCheckpoint(loaded ?? saved, other, otherOptimizer);
+    expect(other.map((v) => Array.from(v.dataSync()))).toEqual(trained.map((v) => Array.from(v.dataSync())));
+    expect(otherOptimizer.exportState()).toEqual(optimizer.exportState());
+    expect(otherOptimizer.stepCount).toBe(1);
+
+    const wrong = variables([[0, 0], [0]]);
+    expect(() => restoreCheckpoint(saved, wrong, new AdamW(wrong))).toThrow(/shape/);
+    expect(() => restoreCheckpoint(saved, [other[0] as tf.Variable], otherOptimizer)).toThrow(/variables/);
+    tf.dispose([...trained, ...other, ...wrong]);
+    optimizer.dispose();
+    otherOptimizer.dispose();
+  });
+
+  it("refuses a checkpoint without a valid manifest", async () => {
+    const dir = await mkdtemp(path.join(await testFolder(), "checkpoint-bad-"));
+    const file = path.join(dir, checkpointFileName(1));
+    await writeFile(file, encodeSafetensors([], {}));
+    await expect(loadLatestCheckpoint(dir)).rejects.toThrow(/cai.checkpoint/);
+    await writeFile(file, encodeSafetensors([], { "cai.checkpoint": '{"version":1,"step":-1}' }));
+    await expect(loadLatestCheckpoint(dir)).rejects.toThrow(/malformed/);
+    const manifest = {
+      version: 1,
+      step: 1,
+      position: { epoch: 0, index: 0 },
+      history: [],
+      optimizerSteps: 1,
+      variables: 1,
+    };
+    await writeFile(file, encodeSafetensors([], { "cai.checkpoint": JSON.stringify(manifest) }));
+    await expect(loadLatestCheckpoint(dir)).rejects.toThrow(/var\.0 is missing/);
+  });
+});
