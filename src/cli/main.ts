@@ -11,6 +11,7 @@ import { registerModelsCommand } from "./commands/models-command.js";
 import { registerPromptsCommand } from "./commands/prompts-command.js";
 import { registerReviseCommand } from "./commands/revise-command.js";
 import { registerServeCommand } from "./commands/serve-command.js";
+import { registerTrainCommand } from "./commands/train-command.js";
 
 const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
   version: string;
@@ -36,5 +37,6 @@ registerExportCommand(program);
 registerModelsCommand(program);
 registerServeCommand(program);
 registerGgufCommand(program);
+registerTrainCommand(program);
 registerDevCommand(program);
 await program.parseAsync();

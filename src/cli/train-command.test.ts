@@ -1,0 +1,132 @@
+// `cai train sft` end to end through the real command line: a tiny model learns a fixed answer from four
+// conversations, the GGUF and PEFT adapters are written, and llama.cpp with the adapter gives the learned
+// answer a higher log-likelihood than the base model does.
+import { execFile } from "node:child_process";
+import { mkdtemp, readdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { LlamaLanguageModel } from "../models/llama/llama-language-model.js";
+import { testFolder, testModel } from "../test-support/test-models.js";
+
+const main = path.resolve(import.meta.dirname, "main.ts");
+const answer = "the sea is blue";
+const questions = ["what colour is the sea?", "tell me about water", "hello", "a question"];
+
+/** Runs the real `cai` command line in a child process. */
+async function cai(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(
+      process.execPath,
+      ["--import", "tsx", main, ...args],
+      {
+        env: { ...process.env, CAI_DEBUG: "" },
+      },
+    );
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+/** Log-likelihood of the answer after the first question, with or without the adapter. */
+async function answerLogprob(base: string, adapter?: string): Promise<number> {
+  const model = await LlamaLanguageModel.load(base, {
+    threads: 1,
+    gpu: false,
+    parallel: 1,
+    ...(adapter ? { adapters: [{ path: adapter }] } : {}),
+  });
+  try {
+    const result = await model.logLikelihood({
+      prefix: { messages: [{ role: "user", content: questions[0] ?? "" }] },
+      continuation: answer,
+    });
+    return result.logprob;
+  } finally {
+    await model.close();
+  }
+}
+
+describe("cai train sft", () => {
+  it("trains a LoRA adapter that makes the trained answer more likely", async () => {
+    const base = await testModel("tiny", "F32");
+    const dir = await mkdtemp(path.join(await testFolder(), "train-sft-"));
+    const data = path.join(dir, "sft.jsonl");
+    const rows = questions.map((q) => ({
+      messages: [
+        { role: "user", content: q },
+        { role: "assistant", content: answer },
+      ],
+    }));
+    await writeFile(data, rows.map((r) => `${JSON.stringify(r)}\n`).join(""));
+    const out = path.join(dir, "out");
+    const run = await cai(
+      "train",
+      "sft",
+      "--base",
+      base,
+      "--data",
+      data,
+      "--out",
+      out,
+      "--steps",
+      "20",
+      "--lr",
+      "1e-2",
+      "--rank",
+      "4",
+      "--batch-size",
+      "2",
+    );
+    expect(run.stderr).toContain("step 20/20");
+    expect(run.code).toBe(0);
+    const adapter = run.stdout.trim();
+    expect(path.dirname(adapter)).toBe(out);
+    expect(adapter).toMatch(/adapter-step000020-.*\.gguf$/);
+    expect(await readdir(path.join(out, "peft"))).toEqual([
+      "adapter_config.json",
+      "adapter_model.safetensors",
+    ]);
+    expect((await readdir(path.join(out, "checkpoints"))).length).toBeGreaterThan(0);
+
+    const before = await answerLogprob(base);
+    const after = await answerLogprob(base, adapter);
+    console.log(`train sft: log p(answer) ${before.toFixed(3)} → ${after.toFixed(3)}`);
+    expect(after).toBeGreaterThan(before + 1);
+
+    // A rerun resumes at the last step and writes the adapter under a new name.
+    const again = await cai(
+      "train",
+      "sft",
+      "--base",
+      base,
+      "--data",
+      data,
+      "--out",
+      out,
+      "--steps",
+      "20",
+      "--lr",
+      "1e-2",
+      "--rank",
+      "4",
+      "--batch-size",
+      "2",
+    );
+    expect(again.code).toBe(0);
+    expect(again.stderr).toContain("resumed from step 20");
+    expect(again.stdout.trim()).not.toBe(adapter);
+  });
+
+  it("names the line of a malformed row and exits with code 2", async () => {
+    const base = await testModel("tiny", "F32");
+    const dir = await mkdtemp(path.join(await testFolder(), "train-sft-bad-"));
+    const data = path.join(dir, "bad.jsonl");
+    await writeFile(data, `${JSON.stringify({ messages: [{ role: "user", content: "hi" }] })}\n`);
+    const run = await cai("train", "sft", "--base", base, "--data", data, "--out", path.join(dir, "out"));
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/bad\.jsonl:1.*assistant/);
+  });
+});
