@@ -1,28 +1,10 @@
-import { execFile } from "node:child_process";
 import { stat, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
+import { runCli } from "../test-support/run-cli.js";
 import { testFolder } from "../test-support/test-models.js";
 
-const main = path.resolve(import.meta.dirname, "main.ts");
-
-/** Runs the real `cai` command line in a child process. */
-async function cai(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(
-      process.execPath,
-      ["--import", "tsx", main, ...args],
-      {
-        env: { ...process.env, CAI_DEBUG: "" },
-      },
-    );
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const cai = runCli;
 
 describe("cai command line", () => {
   it("makes a tiny model and a LoRA for it, inspects them, and checks the model", async () => {

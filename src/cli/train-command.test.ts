@@ -1,34 +1,17 @@
 // `cai train sft` end to end through the real command line: a tiny model learns a fixed answer from four
 // conversations, the GGUF and PEFT adapters are written, and llama.cpp with the adapter gives the learned
 // answer a higher log-likelihood than the base model does.
-import { execFile } from "node:child_process";
 import { mkdtemp, readdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { LlamaLanguageModel } from "../models/llama/llama-language-model.js";
+import { runCli } from "../test-support/run-cli.js";
 import { testFolder, testModel } from "../test-support/test-models.js";
 
-const main = path.resolve(import.meta.dirname, "main.ts");
 const answer = "the sea is blue";
 const questions = ["what colour is the sea?", "tell me about water", "hello", "a question"];
 
-/** Runs the real `cai` command line in a child process. */
-async function cai(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(
-      process.execPath,
-      ["--import", "tsx", main, ...args],
-      {
-        env: { ...process.env, CAI_DEBUG: "" },
-      },
-    );
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const cai = runCli;
 
 /** Log-likelihood of the answer after the first question, with or without the adapter. */
 async function answerLogprob(base: string, adapter?: string): Promise<number> {
