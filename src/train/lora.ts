@@ -8,19 +8,11 @@
 // W_eff = W + scale · a · b = (W_pt + scale · B·A)ᵀ: exactly what llama.cpp applies for the exported file.
 import * as tf from "@tensorflow/tfjs-core";
 import { CaiError } from "../errors/cai-error.js";
+import { loraTargets } from "../gguf/lora-layout.js";
 import { SeededRandom } from "../random/seeded-random.js";
 import type { TransformerWeights } from "./weights.js";
 
-/** Projections an adapter may target, by their GGUF name (`blk.N.<target>.weight`). */
-export const loraTargets = [
-  "attn_q",
-  "attn_k",
-  "attn_v",
-  "attn_output",
-  "ffn_gate",
-  "ffn_up",
-  "ffn_down",
-] as const;
+export { loraTargets };
 
 /** One LoRA target projection. */
 export type LoraTarget = (typeof loraTargets)[number];

@@ -3,19 +3,11 @@
 
 import { SeededRandom } from "../../random/seeded-random.js";
 import { gguf, plainValue } from "../gguf-value.js";
+import { loraTargets } from "../lora-layout.js";
 import { GgufFile } from "../reader.js";
 import { type GgufTensorSpec, writeGguf } from "../writer.js";
 
-/** Base weights an adapter may target, by their GGUF suffix. */
-export const loraTargets = [
-  "attn_q",
-  "attn_k",
-  "attn_v",
-  "attn_output",
-  "ffn_gate",
-  "ffn_up",
-  "ffn_down",
-] as const;
+export { loraTargets };
 
 /** Options of {@link makeRandomLora}. */
 export interface MakeRandomLoraOptions {
