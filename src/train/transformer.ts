@@ -9,15 +9,16 @@ import { applyRope, type RopeTables, ropeTables } from "./rope.js";
 import type { BlockWeights, TransformerWeights } from "./weights.js";
 
 /**
- * Logits [batch, seq, vocab] of `tokens` (batch × seq token ids, every row the same length): position j
- * holds the scores of the token after tokens[·][0..j]. Float32; free the result (or call inside `tf.tidy`).
- * With `lora`, its updates are added to the adapted projections (see lora.ts); without, the base model.
+ * The final hidden states [batch·seq, dim] of `tokens` (batch × seq token ids, every row the same length),
+ * after the output RMSNorm: row b·seq + j is what the LM head reads at position j of sequence b (and what
+ * llama.cpp returns as that token's embedding). With `lora`, its updates are added to the adapted
+ * projections (see lora.ts); without, the base model. Free the result (or call inside `tf.tidy`).
  */
-export function forwardLogits(
+export function forwardHidden(
   weights: TransformerWeights,
   tokens: readonly (readonly number[])[],
   lora?: LoraAdapter,
-): tf.Tensor3D {
+): tf.Tensor2D {
   const { batch, seq } = checkTokens(weights, tokens);
   const { config } = weights;
   return tf.tidy(() => {
@@ -37,8 +38,24 @@ export function forwardLogits(
       hidden = tf.add(hidden, attention(adapted, rmsNorm(hidden, block.attnNorm, eps), shape, rope, mask));
       hidden = tf.add(hidden, feedForward(adapted, rmsNorm(hidden, block.ffnNorm, eps)));
     });
-    const logits = tf.matMul(rmsNorm(hidden, weights.outputNorm, eps), weights.output);
-    return tf.reshape(logits, [batch, seq, config.vocabSize]);
+    return rmsNorm(hidden, weights.outputNorm, eps);
+  });
+}
+
+/**
+ * Logits [batch, seq, vocab] of `tokens` (batch × seq token ids, every row the same length): position j
+ * holds the scores of the token after tokens[·][0..j]. Float32; free the result (or call inside `tf.tidy`).
+ * With `lora`, its updates are added to the adapted projections (see lora.ts); without, the base model.
+ */
+export function forwardLogits(
+  weights: TransformerWeights,
+  tokens: readonly (readonly number[])[],
+  lora?: LoraAdapter,
+): tf.Tensor3D {
+  const { batch, seq } = checkTokens(weights, tokens);
+  return tf.tidy(() => {
+    const logits = tf.matMul(forwardHidden(weights, tokens, lora), weights.output);
+    return tf.reshape(logits, [batch, seq, weights.config.vocabSize]);
   });
 }
 
