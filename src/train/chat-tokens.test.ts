@@ -49,6 +49,12 @@ describe("sftExampleFromMessages", () => {
     expect(closed.lossMask).toEqual([...plain.lossMask, 1]);
   });
 
+  it("finds the template's end-of-turn token: what follows an answer when the chat goes on, and stops generation", () => {
+    const end = model.prompts.endOfTurnTokens();
+    expect(end).toHaveLength(1);
+    expect(model.detokenize(end as Token[], { special: true })).toBe("<|im_end|>");
+  });
+
   it("refuses a conversation that does not end with an assistant message", () => {
     expect(() => sftExampleFromMessages(model.prompts, conversation.slice(0, -1))).toThrow(/assistant/);
     expect(() =>

@@ -42,7 +42,15 @@ export interface TrainCheckpoint {
   /** The trained variables' values, in the loop's variable order. */
   readonly variables: readonly { readonly shape: readonly number[]; readonly data: Float32Array }[];
   readonly optimizer: AdamWState;
+  /**
+   * The run's settings (base model, data, hyper-parameters, …) as flat JSON values: a resume with other
+   * settings is refused ({@link settingDifferences}). Empty when the run recorded none.
+   */
+  readonly settings: Readonly<Record<string, TrainSetting>>;
 }
+
+/** One recorded setting of a training run. */
+export type TrainSetting = string | number | boolean | null;
 
 const metadataKey = "cai.checkpoint";
 const filePattern = /^checkpoint-(\d+)\.safetensors$/;
@@ -54,11 +62,13 @@ export function captureCheckpoint(
   step: number,
   position: DataPosition,
   history: readonly TrainStepRecord[],
+  settings: Readonly<Record<string, TrainSetting>> = {},
 ): TrainCheckpoint {
   return {
     step,
     position,
     history: [...history],
+    settings: { ...settings },
     variables: variables.map((v) => ({ shape: [...v.shape], data: Float32Array.from(v.dataSync()) })),
     optimizer: optimizer.exportState(),
   };
@@ -116,6 +126,7 @@ export async function saveCheckpoint(dir: string, checkpoint: TrainCheckpoint, k
     history: checkpoint.history,
     optimizerSteps: checkpoint.optimizer.steps,
     variables: checkpoint.variables.length,
+    settings: checkpoint.settings,
   };
   const bytes = encodeSafetensors(tensors, { [metadataKey]: JSON.stringify(manifest) });
   const final = path.join(dir, checkpointFileName(checkpoint.step));
@@ -171,6 +182,7 @@ export async function loadLatestCheckpoint(dir: string): Promise<TrainCheckpoint
     step: manifest.step,
     position: manifest.position,
     history: manifest.history,
+    settings: manifest.settings,
     variables: indices.map((i) => tensor(`var.${i}`)),
     optimizer: {
       steps: manifest.optimizerSteps,
@@ -186,6 +198,29 @@ interface Manifest {
   readonly history: TrainStepRecord[];
   readonly optimizerSteps: number;
   readonly variables: number;
+  readonly settings: Record<string, TrainSetting>;
+}
+
+/**
+ * The settings that differ between a checkpoint and a run, by key (a key missing on one side counts as
+ * different). Keys in `ignore` are not compared.
+ */
+export function settingDifferences(
+  checkpoint: Readonly<Record<string, TrainSetting>>,
+  run: Readonly<Record<string, TrainSetting>>,
+  ignore: readonly string[] = [],
+): { key: string; checkpoint: TrainSetting | undefined; run: TrainSetting | undefined }[] {
+  const keys = [...new Set([...Object.keys(checkpoint), ...Object.keys(run)])].filter(
+    (key) => !ignore.includes(key),
+  );
+  return keys
+    .sort()
+    .filter((key) => checkpoint[key] !== run[key])
+    .map((key) => ({ key, checkpoint: checkpoint[key], run: run[key] }));
+}
+
+function isSetting(value: unknown): value is TrainSetting {
+  return value === null || ["string", "number", "boolean"].includes(typeof value);
 }
 
 function isNatural(value: unknown): value is number {
@@ -215,6 +250,8 @@ function parseManifest(text: string): Manifest | undefined {
   }
   if (!isRecord(value) || value.version !== 1) return undefined;
   const { step, position, history, optimizerSteps, variables } = value;
+  const settings = value.settings ?? {};
+  if (!isRecord(settings) || !Object.values(settings).every(isSetting)) return undefined;
   if (!isNatural(step) || !isNatural(optimizerSteps) || !isNatural(variables)) return undefined;
   if (!isRecord(position) || !isNatural(position.epoch) || !isNatural(position.index)) return undefined;
   if (!Array.isArray(history) || !history.every(isStepRecord)) return undefined;
@@ -224,5 +261,6 @@ function parseManifest(text: string): Manifest | undefined {
     history,
     optimizerSteps,
     variables,
+    settings: settings as Record<string, TrainSetting>,
   };
 }

@@ -7,6 +7,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testFolder, testModel } from "../test-support/test-models.js";
 import { initTrainingBackend } from "./backend.js";
+import { CheckpointMismatchError } from "./checkpoint-mismatch-error.js";
 import { createLora, disposeLora, loraVariables } from "./lora.js";
 import { createSftTrainer, type SftExample } from "./sft.js";
 import {
@@ -161,6 +162,45 @@ describe("trainLoop (tiny)", () => {
     } finally {
       b2.dispose();
       disposeWeights(reloaded);
+    }
+  });
+
+  it("refuses to resume from a checkpoint made with other settings, naming them", async () => {
+    const dir = await mkdtemp(path.join(await testFolder(), "train-settings-"));
+    const base = {
+      examples,
+      batchSize: 2,
+      totalSteps: 1,
+      learningRate: { peak: 1e-3 },
+      checkpointDir: dir,
+    };
+    const first = fresh(weights);
+    try {
+      await trainLoop({ ...base, objective: first.objective, settings: { rank: 4, data: "a.jsonl" } });
+    } finally {
+      first.dispose();
+    }
+    const second = fresh(weights);
+    try {
+      // A longer run with the same settings resumes (the step count is not a setting) …
+      const longer = await trainLoop({
+        ...base,
+        totalSteps: 2,
+        objective: second.objective,
+        settings: { rank: 4, data: "a.jsonl" },
+      });
+      expect(longer.resumedFrom).toBe(1);
+      // … other settings do not.
+      const changed = trainLoop({
+        ...base,
+        totalSteps: 3,
+        objective: second.objective,
+        settings: { rank: 8, data: "a.jsonl" },
+      });
+      await expect(changed).rejects.toThrow(CheckpointMismatchError);
+      await expect(changed).rejects.toThrow(/rank: 4 there, 8 now/);
+    } finally {
+      second.dispose();
     }
   });
 

@@ -11,13 +11,16 @@ import {
   loadLatestCheckpoint,
   restoreCheckpoint,
   saveCheckpoint,
+  settingDifferences,
+  type TrainSetting,
   type TrainStepRecord,
 } from "./checkpoint.js";
+import { CheckpointMismatchError } from "./checkpoint-mismatch-error.js";
 import { loraVariables } from "./lora.js";
 import { lrAt } from "./schedule.js";
 import { type AdamW, type SftExample, type SftTrainer, sftLoss } from "./sft.js";
 
-export type { DataPosition, TrainStepRecord } from "./checkpoint.js";
+export type { DataPosition, TrainSetting, TrainStepRecord } from "./checkpoint.js";
 
 /** What the loop trains: variables, their optimizer and a differentiable loss over a micro-batch. */
 export interface TrainObjective<E> {
@@ -77,6 +80,11 @@ export interface TrainLoopOptions<E> {
   readonly seed?: number;
   /** Where checkpoints go; the loop resumes from the newest one found there. */
   readonly checkpointDir?: string;
+  /**
+   * The run's settings, recorded in every checkpoint; resuming from a checkpoint whose settings differ
+   * throws {@link CheckpointMismatchError}. `totalSteps` is not compared: a run may be extended.
+   */
+  readonly settings?: Readonly<Record<string, TrainSetting>>;
   /** Checkpoint every this many updates (and at the end, and when stopped). Default 100. */
   readonly checkpointEvery?: number;
   /** Checked between updates: when aborted the loop checkpoints and returns. */
@@ -249,7 +257,10 @@ export async function trainLoop<E>(options: TrainLoopOptions<E>): Promise<TrainL
   let position: DataPosition = { epoch: 0, index: 0 };
   const history: TrainStepRecord[] = [];
   const resumed = checkpointDir === undefined ? undefined : await loadLatestCheckpoint(checkpointDir);
-  if (resumed) {
+  const settings = options.settings ?? {};
+  if (resumed && checkpointDir !== undefined) {
+    const differences = settingDifferences(resumed.settings, settings);
+    if (differences.length > 0) throw new CheckpointMismatchError(checkpointDir, differences);
     if (resumed.position.index > examples.length)
       throw new CaiError(
         `the checkpoint's data position ${resumed.position.index} is past the ${examples.length} examples`,
@@ -269,6 +280,7 @@ export async function trainLoop<E>(options: TrainLoopOptions<E>): Promise<TrainL
       step,
       stream.current,
       history,
+      settings,
     );
     await saveCheckpoint(checkpointDir, checkpoint);
   };

@@ -257,9 +257,9 @@ export class LlamaLanguageModel implements LanguageModel {
     return this.renderer;
   }
 
-  /** Text of tokens, as the model writes them (special tokens omitted). */
-  detokenize(tokens: readonly Token[]): string {
-    return this.model.detokenize(tokens, false);
+  /** Text of tokens, as the model writes them (special tokens omitted unless `special`). */
+  detokenize(tokens: readonly Token[], options: { special?: boolean } = {}): string {
+    return this.model.detokenize(tokens, options.special ?? false);
   }
 
   async close(): Promise<void> {

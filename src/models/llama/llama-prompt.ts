@@ -44,6 +44,31 @@ export class LlamaPromptRenderer {
     return contextText.tokenize(this.model.tokenizer);
   }
 
+  /**
+   * The tokens the model writes to end its turn (e.g. ChatML's `<|im_end|>`, Llama 3's `<|eot_id|>`): what
+   * the chat template puts right after an assistant message when the conversation goes on, if that is an
+   * end-of-generation token (generation stops on it); else the model's EOT or EOS token; else none.
+   * Training appends them to a learned answer so the model learns to stop.
+   */
+  endOfTurnTokens(): Token[] {
+    const answer = "ok";
+    const open = this.chatTokens([{ role: "user", content: "hi" }], answer);
+    const { contextText } = this.chatWrapper.generateContextState({
+      chatHistory: [
+        { type: "user", text: "hi" },
+        { type: "model", response: [answer] },
+        { type: "user", text: "again" },
+        { type: "model", response: [] },
+      ],
+    });
+    const closed = contextText.tokenize(this.model.tokenizer);
+    const next = closed[open.length];
+    if (open.every((token, i) => closed[i] === token) && next !== undefined && this.model.isEogToken(next))
+      return [next];
+    const fallback = this.model.tokens.eot ?? this.model.tokens.eos;
+    return fallback === null ? [] : [fallback];
+  }
+
   /** Tokens of raw text, after BOS when the model wants one. */
   textTokens(text: string): Token[] {
     const tokens = this.model.tokenize(text, false);
