@@ -79,10 +79,9 @@ describe("cai train sft", () => {
     console.log(`train sft: log p(answer) ${before.toFixed(3)} → ${after.toFixed(3)}`);
     expect(after).toBeGreaterThan(before + 1);
 
-    // A rerun resumes at the last step and writes the adapter under a new name.
-    const again = await cai(
-      "train",
-      "sft",
+    // A rerun into the same directory is refused without --resume; with it, it resumes at the last step
+    // and writes the adapter under a new name.
+    const args = [
       "--base",
       base,
       "--data",
@@ -95,12 +94,18 @@ describe("cai train sft", () => {
       "1e-2",
       "--rank",
       "4",
-      "--batch-size",
-      "2",
-    );
+    ];
+    const refused = await cai("train", "sft", ...args, "--batch-size", "2");
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/holds a checkpoint of an earlier run.*--resume/);
+    const again = await cai("train", "sft", ...args, "--batch-size", "2", "--resume");
     expect(again.code).toBe(0);
     expect(again.stderr).toContain("resumed from step 20");
     expect(again.stdout.trim()).not.toBe(adapter);
+    // Other settings than the checkpoint's are refused, naming them.
+    const changed = await cai("train", "sft", ...args, "--batch-size", "1", "--resume");
+    expect(changed.code).toBe(1);
+    expect(changed.stderr).toMatch(/batchSize: 2 there, 1 now/);
   });
 
   it("names the line of a malformed row and exits with code 2", async () => {
@@ -111,5 +116,25 @@ describe("cai train sft", () => {
     const run = await cai("train", "sft", "--base", base, "--data", data, "--out", path.join(dir, "out"));
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/bad\.jsonl:1.*assistant/);
+  });
+});
+
+describe("cai train dpo", () => {
+  it("trains on TRL-style preference pairs and reports the held-out margin", async () => {
+    const base = await testModel("tiny", "F32");
+    const dir = await mkdtemp(path.join(await testFolder(), "train-dpo-"));
+    const data = path.join(dir, "prefs.jsonl");
+    const rows = questions.map((q) => ({ prompt: q, chosen: answer, rejected: "no" }));
+    await writeFile(data, rows.map((r) => `${JSON.stringify(r)}\n`).join(""));
+    const run = await cai(
+      "train",
+      "dpo",
+      ...["--base", base, "--data", data, "--eval-data", data, "--out", path.join(dir, "out")],
+      ...["--steps", "4", "--lr", "1e-2", "--rank", "4", "--beta", "0.5", "--batch-size", "2"],
+    );
+    expect(run.stderr).toContain("step 4/4");
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/4 pairs, loss 0\.69\d+ → .*held-out margin 0\.000 → \d/);
+    expect(run.stdout.trim()).toMatch(/adapter-step000004-.*\.gguf$/);
   });
 });

@@ -85,6 +85,11 @@ export interface TrainLoopOptions<E> {
    * throws {@link CheckpointMismatchError}. `totalSteps` is not compared: a run may be extended.
    */
   readonly settings?: Readonly<Record<string, TrainSetting>>;
+  /**
+   * Whether to continue from the newest checkpoint in `checkpointDir`. Default true; when false and a
+   * checkpoint is there, the loop throws rather than overwrite an earlier run.
+   */
+  readonly resume?: boolean;
   /** Checkpoint every this many updates (and at the end, and when stopped). Default 100. */
   readonly checkpointEvery?: number;
   /** Checked between updates: when aborted the loop checkpoints and returns. */
@@ -258,6 +263,10 @@ export async function trainLoop<E>(options: TrainLoopOptions<E>): Promise<TrainL
   const history: TrainStepRecord[] = [];
   const resumed = checkpointDir === undefined ? undefined : await loadLatestCheckpoint(checkpointDir);
   const settings = options.settings ?? {};
+  if (resumed && checkpointDir !== undefined && options.resume === false)
+    throw new CaiError(
+      `${checkpointDir} holds a checkpoint of an earlier run (step ${resumed.step}); resume it (--resume) or choose another output directory`,
+    );
   if (resumed && checkpointDir !== undefined) {
     const differences = settingDifferences(resumed.settings, settings);
     if (differences.length > 0) throw new CheckpointMismatchError(checkpointDir, differences);

@@ -1,25 +1,32 @@
 // `cai train sft` as a library call: LoRA supervised fine-tuning of a GGUF base model on chat conversations
 // (TRL's conversational `{messages}` JSONL, what `cai export --format sft` writes), tokenised with the
-// model's own chat template exactly as inference renders it, then exported as a GGUF adapter (for
+// model's own chat template exactly as inference renders it (the answer followed by the template's
+// end-of-turn token, so the model learns to stop), then exported as a GGUF adapter (for
 // llama.cpp / cai) and a PEFT adapter (for Hugging Face).
 //
 // Batches: sequences of one micro-batch are right-padded to the longest with loss mask 0. Attention is
 // causal, so padding after a sequence changes none of its log-probabilities: the loss is exactly that of
 // the unpadded batch.
-import { access, mkdir } from "node:fs/promises";
 import path from "node:path";
 import { readJsonLines } from "../data/jsonl-file.js";
 import { CaiError } from "../errors/cai-error.js";
 import { InputFileError } from "../errors/input-file-error.js";
-import { LlamaLanguageModel } from "../models/llama/llama-language-model.js";
 import type { ChatMessage, ChatRole } from "../models/model.js";
 import { initTrainingBackend } from "./backend.js";
 import { sftExampleFromMessages } from "./chat-tokens.js";
-import { writeGgufAdapter } from "./export-gguf-adapter.js";
-import { writePeftAdapter } from "./export-peft-adapter.js";
 import { createLora, disposeLora } from "./lora.js";
 import { createSftTrainer, type SftExample, sftLoss } from "./sft.js";
-import { sftObjective, type TrainProgress, trainLoop } from "./train-loop.js";
+import { evaluate, sftObjective, type TrainProgress, trainLoop } from "./train-loop.js";
+import {
+  type AdapterOutputs,
+  checkLearningRate,
+  fitLength,
+  inputSettings,
+  maxLengthOf,
+  openTokenizer,
+  type Tokenizer,
+  writeAdapterOutputs,
+} from "./training-run.js";
 import { disposeWeights, loadWeights } from "./weights.js";
 
 /** Options of {@link trainSft}. */
@@ -28,7 +35,7 @@ export interface TrainSftOptions {
   readonly base: string;
   /** A JSONL file of `{"messages": [...]}` rows, each ending with the assistant message to learn. */
   readonly data: string;
-  /** Output directory: `checkpoints/`, `adapter-*.gguf` and `peft/`. Rerunning resumes from its checkpoints. */
+  /** Output directory: `checkpoints/`, `adapter-*.gguf` and `peft/` (with `resume`, a rerun continues from its checkpoints). */
   readonly out: string;
   /** LoRA rank. Default 8. */
   readonly rank?: number;
@@ -44,7 +51,15 @@ export interface TrainSftOptions {
   readonly seed?: number;
   /** Longest sequence in tokens; longer ones are cut at the end, skipped if no answer token remains. Default: the model's context length. */
   readonly maxLength?: number;
+  /** Held-out conversations (same format): their loss is reported at the start, every `evalEvery` updates and at the end. */
+  readonly evalData?: string;
+  /** Evaluate every this many updates. Default: a tenth of the steps. */
+  readonly evalEvery?: number;
   /** Aborting it checkpoints and ends the run early (the adapter is still written). */
+  /** Checkpoint every this many updates (and at the end, and when stopped). Default 50. */
+  readonly checkpointEvery?: number;
+  /** Continue from the checkpoints in `out` (default false: a directory with checkpoints is refused). */
+  readonly resume?: boolean;
   readonly stop?: AbortSignal;
   readonly onProgress?: (progress: TrainProgress) => void;
   /** Non-fatal problems (skipped or truncated rows). Default: ignored. */
@@ -52,11 +67,7 @@ export interface TrainSftOptions {
 }
 
 /** What {@link trainSft} produced. */
-export interface TrainSftResult {
-  /** The GGUF adapter written (a new file name on every run). */
-  readonly adapter: string;
-  /** The PEFT adapter directory and its two files. */
-  readonly peft: { readonly dir: string; readonly weights: string; readonly config: string };
+export interface TrainSftResult extends AdapterOutputs {
   /** Updates done (including those restored from a checkpoint). */
   readonly step: number;
   /** The step this run resumed from (0: fresh). */
@@ -69,6 +80,8 @@ export interface TrainSftResult {
   /** Loss of the first and of the last update (NaN when no update was done). */
   readonly firstLoss: number;
   readonly finalLoss: number;
+  /** The held-out loss before and after this run's updates (with `evalData`). */
+  readonly evalLoss?: { readonly start: number; readonly end: number };
 }
 
 const roles: readonly ChatRole[] = ["system", "user", "assistant"];
@@ -108,76 +121,45 @@ export function padBatch(batch: readonly SftExample[]): SftExample[] {
   });
 }
 
-/** Reads, tokenises and length-checks the conversations of `options.data`. */
+/** Reads, tokenises and length-checks the conversations of `file`. */
 async function loadExamples(
-  options: TrainSftOptions,
+  file: string,
+  tokenizer: Tokenizer,
   maxLength: number,
+  warn: (message: string) => void,
 ): Promise<{ examples: SftExample[]; skipped: number }> {
-  const warn = options.onWarning ?? (() => {});
-  const rows = await readJsonLines(options.data);
-  if (rows.length === 0) throw new InputFileError(options.data, "it holds no conversations");
+  const rows = await readJsonLines(file);
+  if (rows.length === 0) throw new InputFileError(file, "it holds no conversations");
   const conversations = rows.map(({ line, value }) => ({
     line,
-    messages: conversationOfRow(options.data, line, value),
+    messages: conversationOfRow(file, line, value),
   }));
-  const model = await LlamaLanguageModel.load(options.base, {
-    threads: 1,
-    gpu: false,
-    parallel: 1,
-    contextSize: 256,
-  });
   const examples: SftExample[] = [];
   let skipped = 0;
-  try {
-    for (const { line, messages } of conversations) {
-      let example: SftExample;
-      try {
-        example = sftExampleFromMessages(model.prompts, messages);
-      } catch (error) {
-        if (!CaiError.isInstance(error)) throw error;
-        throw new InputFileError(options.data, error.message, { line }, { cause: error });
-      }
-      if (example.tokens.length > maxLength) {
-        example = {
-          tokens: example.tokens.slice(0, maxLength),
-          lossMask: example.lossMask.slice(0, maxLength),
-        };
-        if (!example.lossMask.slice(1).includes(1)) {
-          warn(`${options.data}:${line}: skipped, the answer starts after ${maxLength} tokens`);
-          skipped += 1;
-          continue;
-        }
-        warn(`${options.data}:${line}: cut to ${maxLength} tokens`);
-      }
-      examples.push(example);
-    }
-  } finally {
-    await model.close();
-  }
-  if (examples.length === 0) throw new InputFileError(options.data, "no conversation fits --max-length");
-  return { examples, skipped };
-}
-
-/** A path in `dir` no file has: `adapter-step<N>-<UTC time>[-k].gguf`. */
-async function freshAdapterPath(dir: string, step: number): Promise<string> {
-  const stamp = new Date()
-    .toISOString()
-    .replace(/[-:]/g, "")
-    .replace(/\.\d+Z$/, "Z");
-  const stem = `adapter-step${String(step).padStart(6, "0")}-${stamp}`;
-  for (let k = 0; ; k += 1) {
-    const candidate = path.join(dir, `${stem}${k === 0 ? "" : `-${k}`}.gguf`);
+  for (const { line, messages } of conversations) {
+    let example: SftExample;
     try {
-      await access(candidate);
-    } catch {
-      return candidate;
+      example = sftExampleFromMessages(tokenizer.renderer, messages, { endOfTurn: tokenizer.endOfTurn });
+    } catch (error) {
+      if (!CaiError.isInstance(error)) throw error;
+      throw new InputFileError(file, error.message, { line }, { cause: error });
     }
+    const fitted = fitLength(example, maxLength);
+    if (fitted === undefined) {
+      warn(`${file}:${line}: skipped, the answer starts after ${maxLength} tokens`);
+      skipped += 1;
+      continue;
+    }
+    if (fitted !== example) warn(`${file}:${line}: cut to ${maxLength} tokens`);
+    examples.push(fitted);
   }
+  if (examples.length === 0) throw new InputFileError(file, "no conversation fits --max-length");
+  return { examples, skipped };
 }
 
 /**
  * Trains a LoRA adapter on `options.base` by SFT on the final assistant message of every conversation in
- * `options.data`, with checkpoints in `out/checkpoints` (a rerun resumes from the newest), and writes
+ * `options.data`, with checkpoints in `out/checkpoints` (with `resume`, a rerun continues from the newest), and writes
  * `out/adapter-step<N>-<time>.gguf` (a new name every time: llama.cpp caches adapters by path) and
  * `out/peft/`.
  */
@@ -186,41 +168,65 @@ export async function trainSft(options: TrainSftOptions): Promise<TrainSftResult
   const alpha = options.alpha ?? 16;
   const steps = options.steps ?? 100;
   const batchSize = options.batchSize ?? 1;
-  const lr = options.lr ?? 1e-4;
+  const lr = checkLearningRate(options.lr ?? 1e-4);
   const seed = options.seed ?? 0;
-  if (!(lr > 0 && Number.isFinite(lr))) throw new CaiError(`the learning rate must be positive, not ${lr}`);
+  const warn = options.onWarning ?? (() => {});
 
   await initTrainingBackend();
   const weights = await loadWeights(options.base);
   try {
-    const maxLength = options.maxLength ?? weights.config.contextLength;
-    if (!(Number.isInteger(maxLength) && maxLength >= 2))
-      throw new CaiError(`the maximum length must be a whole number ≥ 2, not ${maxLength}`);
-    const { examples, skipped } = await loadExamples(options, maxLength);
+    const maxLength = maxLengthOf(options.maxLength, weights.config);
+    const tokenizer = await openTokenizer(options.base);
+    let data: { examples: SftExample[]; skipped: number };
+    let held: SftExample[] = [];
+    try {
+      data = await loadExamples(options.data, tokenizer, maxLength, warn);
+      if (options.evalData !== undefined)
+        held = (await loadExamples(options.evalData, tokenizer, maxLength, warn)).examples;
+    } finally {
+      await tokenizer.close();
+    }
+    const { examples, skipped } = data;
+    const settings = {
+      objective: "sft-lora",
+      ...(await inputSettings(options.base, { data: options.data, evalData: options.evalData })),
+      rank,
+      alpha,
+      lr,
+      batchSize,
+      seed,
+      maxLength,
+      endOfTurn: tokenizer.endOfTurn.join(","),
+    };
     const lora = createLora(weights, { rank, alpha, seed });
     const trainer = createSftTrainer(weights, lora, { learningRate: lr });
     try {
       const base = sftObjective(trainer);
+      const objective = {
+        ...base,
+        loss: (batch: readonly SftExample[]) => sftLoss(weights, lora, padBatch(batch)),
+      };
+      const evalEvery = options.evalEvery ?? Math.max(1, Math.floor(steps / 10));
+      const evalStart = held.length > 0 ? evaluate(objective, held, batchSize) : undefined;
       const result = await trainLoop({
-        objective: { ...base, loss: (batch) => sftLoss(weights, lora, padBatch(batch)) },
+        objective,
         examples,
+        ...(held.length > 0 ? { evalExamples: held, evalEvery } : {}),
         batchSize,
         totalSteps: steps,
         learningRate: { peak: lr, warmupSteps: Math.min(10, Math.floor(steps / 10)) },
         maxGradNorm: 1,
         seed,
+        settings,
+        resume: options.resume ?? false,
+        checkpointEvery: options.checkpointEvery ?? 50,
         checkpointDir: path.join(options.out, "checkpoints"),
         ...(options.stop ? { stop: options.stop } : {}),
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       });
-      await mkdir(options.out, { recursive: true });
-      const adapter = await freshAdapterPath(options.out, result.step);
-      await writeGgufAdapter(adapter, lora, weights.config.architecture);
-      const peftDir = path.join(options.out, "peft");
-      const peft = await writePeftAdapter(peftDir, lora, weights.config);
+      const outputs = await writeAdapterOutputs(options.out, lora, weights.config, result.step);
       return {
-        adapter,
-        peft: { dir: peftDir, weights: peft.weights, config: peft.config },
+        ...outputs,
         step: result.step,
         resumedFrom: result.resumedFrom,
         stopped: result.stopped,
@@ -228,6 +234,9 @@ export async function trainSft(options: TrainSftOptions): Promise<TrainSftResult
         skipped,
         firstLoss: result.history[0]?.loss ?? Number.NaN,
         finalLoss: result.history.at(-1)?.loss ?? Number.NaN,
+        ...(evalStart === undefined
+          ? {}
+          : { evalLoss: { start: evalStart, end: evaluate(objective, held, batchSize) } }),
       };
     } finally {
       trainer.optimizer.dispose();

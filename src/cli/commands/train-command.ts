@@ -1,14 +1,21 @@
-// `cai train`: fine-tuning. `cai train sft` trains a LoRA adapter on a GGUF base model from chat
-// conversations (`cai export --format sft`), resumable from the checkpoints in its output directory.
+// `cai train`: fine-tuning a GGUF model in-process. `sft` trains a LoRA adapter on chat conversations
+// (`cai export --format sft`, TRL's conversational format), `dpo` on preference pairs (`cai export
+// --format preference`, TRL / hh-rlhf / OpenAI layouts, `cai label` soft labels). Both checkpoint into
+// their output directory; `--resume` continues an interrupted run exactly.
 import { type Command, InvalidArgumentError } from "commander";
+import { trainDpo } from "../../train/train-dpo.js";
+import type { TrainProgress } from "../../train/train-loop.js";
 import { trainSft } from "../../train/train-sft.js";
 import { intFlag, runAction } from "../run-action.js";
 import { stopOnSigint } from "../stop-on-sigint.js";
 
-interface TrainSftFlags {
+/** Flags every `cai train` objective takes. */
+interface CommonFlags {
   base: string;
   data: string;
   out: string;
+  evalData?: string;
+  evalEvery?: number;
   rank: number;
   alpha: number;
   steps: number;
@@ -16,6 +23,8 @@ interface TrainSftFlags {
   batchSize: number;
   seed: number;
   maxLength?: number;
+  resume?: boolean;
+  checkpointEvery: number;
 }
 
 /** Parses a positive number flag (e.g. a learning rate). */
@@ -28,58 +37,130 @@ function positiveFlag(name: string): (value: string) => number {
   };
 }
 
-/** Registers `cai train` and its subcommands. */
-export function registerTrainCommand(program: Command): void {
-  const train = program.command("train").description("fine-tune a model (LoRA)");
-  train
-    .command("sft")
-    .description("supervised fine-tuning of a LoRA adapter on chat conversations (JSONL of {messages})")
+/** Adds the flags of {@link CommonFlags} to `command`, with `lr` as the default learning rate. */
+function commonOptions(command: Command, what: string, lr: number): Command {
+  return command
     .requiredOption("--base <gguf>", "the base model, a GGUF file")
-    .requiredOption("--data <jsonl>", "conversations, each ending with the assistant message to learn")
-    .requiredOption("--out <dir>", "output directory (rerun the same command to resume)")
+    .requiredOption("--data <jsonl>", what)
+    .requiredOption("--out <dir>", "output directory: checkpoints, adapters (GGUF and PEFT)")
+    .option("--eval-data <jsonl>", "held-out data in the same format, evaluated during and after training")
+    .option(
+      "--eval-every <n>",
+      "evaluate every n updates (default: a tenth of the steps)",
+      intFlag("--eval-every", 1),
+    )
     .option("--rank <n>", "LoRA rank", intFlag("--rank", 1), 8)
     .option("--alpha <x>", "LoRA alpha (the update is scaled by alpha / rank)", positiveFlag("--alpha"), 16)
     .option("--steps <n>", "optimizer updates", intFlag("--steps", 1), 100)
-    .option("--lr <x>", "peak learning rate", positiveFlag("--lr"), 1e-4)
-    .option("--batch-size <n>", "conversations per update", intFlag("--batch-size", 1), 1)
+    .option("--lr <x>", "peak learning rate (warmup, then cosine decay)", positiveFlag("--lr"), lr)
+    .option("--batch-size <n>", "examples per update", intFlag("--batch-size", 1), 1)
     .option("--seed <n>", "seed of the adapter's initialisation and the data order", intFlag("--seed"), 0)
     .option(
       "--max-length <n>",
       "longest sequence in tokens (default: the context length)",
       intFlag("--max-length", 2),
     )
+    .option("--checkpoint-every <n>", "checkpoint every n updates", intFlag("--checkpoint-every", 1), 50)
+    .option("--resume", "continue the run checkpointed in --out (same settings)");
+}
+
+/** The library options shared by every objective, from the flags. */
+function commonSettings(flags: CommonFlags) {
+  return {
+    base: flags.base,
+    data: flags.data,
+    out: flags.out,
+    rank: flags.rank,
+    alpha: flags.alpha,
+    steps: flags.steps,
+    lr: flags.lr,
+    batchSize: flags.batchSize,
+    seed: flags.seed,
+    resume: flags.resume ?? false,
+    checkpointEvery: flags.checkpointEvery,
+    ...(flags.evalData === undefined ? {} : { evalData: flags.evalData }),
+    ...(flags.evalEvery === undefined ? {} : { evalEvery: flags.evalEvery }),
+    ...(flags.maxLength === undefined ? {} : { maxLength: flags.maxLength }),
+    onWarning: (message: string) => console.error(`warning: ${message}`),
+    onProgress: (p: TrainProgress) =>
+      console.error(
+        `step ${p.step}/${p.totalSteps} loss ${p.loss.toFixed(4)}` +
+          `${p.evalLoss === undefined ? "" : ` eval ${p.evalLoss.toFixed(4)}`} lr ${p.learningRate.toExponential(2)} ` +
+          `${p.tokensPerSecond.toFixed(0)} tok/s eta ${p.etaSeconds.toFixed(0)}s`,
+      ),
+  };
+}
+
+/** Runs `train` with a SIGINT handler whose signal stops training after the update in flight. */
+async function withStop<T>(train: (stop: AbortSignal) => Promise<T>): Promise<T> {
+  const stop = stopOnSigint();
+  try {
+    return await train(stop.signal);
+  } finally {
+    stop.dispose();
+  }
+}
+
+/** The closing lines every objective prints: resume note, the summary, then the adapter path on stdout. */
+function report(
+  result: { resumedFrom: number; stopped: boolean; step: number; adapter: string; peft: { dir: string } },
+  summary: string,
+): void {
+  if (result.resumedFrom > 0) console.error(`resumed from step ${result.resumedFrom}`);
+  console.error(
+    `${result.stopped ? "stopped (rerun with --resume to continue)" : "done"} at step ${result.step}: ${summary}; PEFT adapter in ${result.peft.dir}`,
+  );
+  console.log(result.adapter);
+}
+
+/** Registers `cai train` and its subcommands. */
+export function registerTrainCommand(program: Command): void {
+  const train = program.command("train").description("fine-tune a GGUF model in-process (LoRA)");
+
+  commonOptions(
+    train
+      .command("sft")
+      .description("supervised fine-tuning of a LoRA adapter on chat conversations (JSONL of {messages})"),
+    "conversations, each ending with the assistant message to learn",
+    1e-4,
+  ).action(
+    runAction(async (flags: CommonFlags) => {
+      const result = await withStop((stop) => trainSft({ ...commonSettings(flags), stop }));
+      const held = result.evalLoss
+        ? `; held-out loss ${result.evalLoss.start.toFixed(4)} → ${result.evalLoss.end.toFixed(4)}`
+        : "";
+      report(
+        result,
+        `${result.examples} conversations${result.skipped > 0 ? ` (${result.skipped} skipped)` : ""}, ` +
+          `loss ${result.firstLoss.toFixed(4)} → ${result.finalLoss.toFixed(4)}${held}`,
+      );
+    }),
+  );
+
+  commonOptions(
+    train
+      .command("dpo")
+      .description(
+        "direct preference optimisation of a LoRA adapter on preference pairs (prompt, chosen, rejected; optional p_chosen)",
+      ),
+    "preference pairs: TRL (prompt/chosen/rejected), hh-rlhf, OpenAI preference or cai export/label JSONL",
+    5e-5,
+  )
+    .option("--beta <x>", "DPO's β: the pull toward the base model", positiveFlag("--beta"), 0.1)
     .action(
-      runAction(async (flags: TrainSftFlags) => {
-        const stop = stopOnSigint();
-        try {
-          const result = await trainSft({
-            base: flags.base,
-            data: flags.data,
-            out: flags.out,
-            rank: flags.rank,
-            alpha: flags.alpha,
-            steps: flags.steps,
-            lr: flags.lr,
-            batchSize: flags.batchSize,
-            seed: flags.seed,
-            ...(flags.maxLength === undefined ? {} : { maxLength: flags.maxLength }),
-            stop: stop.signal,
-            onWarning: (message) => console.error(`warning: ${message}`),
-            onProgress: (p) =>
-              console.error(
-                `step ${p.step}/${p.totalSteps} loss ${p.loss.toFixed(4)} lr ${p.learningRate.toExponential(2)} ` +
-                  `${p.tokensPerSecond.toFixed(0)} tok/s eta ${p.etaSeconds.toFixed(0)}s`,
-              ),
-          });
-          if (result.resumedFrom > 0) console.error(`resumed from step ${result.resumedFrom}`);
-          console.error(
-            `${result.stopped ? "stopped" : "done"} at step ${result.step}: ${result.examples} conversations` +
-              `${result.skipped > 0 ? ` (${result.skipped} skipped)` : ""}, loss ${result.firstLoss.toFixed(4)} → ${result.finalLoss.toFixed(4)}; PEFT adapter in ${result.peft.dir}`,
-          );
-          console.log(result.adapter);
-        } finally {
-          stop.dispose();
-        }
+      runAction(async (flags: CommonFlags & { beta: number }) => {
+        const result = await withStop((stop) =>
+          trainDpo({ ...commonSettings(flags), beta: flags.beta, stop }),
+        );
+        const held = result.eval
+          ? `; held-out margin ${result.eval.start.margin.toFixed(3)} → ${result.eval.end.margin.toFixed(3)}, ` +
+            `accuracy ${result.eval.start.accuracy.toFixed(3)} → ${result.eval.end.accuracy.toFixed(3)}`
+          : "";
+        report(
+          result,
+          `${result.pairs} pairs${result.skipped > 0 ? ` (${result.skipped} skipped)` : ""}, ` +
+            `loss ${result.firstLoss.toFixed(4)} → ${result.finalLoss.toFixed(4)}${held}`,
+        );
       }),
     );
 }

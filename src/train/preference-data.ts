@@ -1,0 +1,154 @@
+// Preference datasets for DPO and the preference model: JSONL rows of one prompt and two answers, the
+// chosen one better, in the layouts people have them in, each read into one shape (`PreferenceRow`):
+//   - TRL, explicit prompt:   {"prompt": [messages] | "text", "chosen": [messages] | "text", "rejected": …}
+//     (what `cai export --format preference` writes; plain strings are a user turn and assistant answers)
+//   - TRL, implicit prompt:   {"chosen": [whole conversation], "rejected": [whole conversation]}
+//     (`cai export --format cai-conversation`; the shared opening is the prompt)
+//   - Anthropic hh-rlhf:      {"chosen": "\n\nHuman: …\n\nAssistant: …", "rejected": "…"}
+//   - OpenAI preference:      {"input": {"messages": […]}, "preferred_output": [...], "non_preferred_output": [...]}
+// A soft label `p_chosen` ∈ [0, 1] (what `cai label` writes: the AI feedback model's probability that the
+// chosen answer is better) becomes the pair's target; without it the target is 1.
+import { parseHhTranscript } from "../data/importers/hh-rlhf.js";
+import { readJsonLines } from "../data/jsonl-file.js";
+import { CaiError } from "../errors/cai-error.js";
+import { InputFileError } from "../errors/input-file-error.js";
+import type { LlamaPromptRenderer } from "../models/llama/llama-prompt.js";
+import type { ChatMessage, ChatRole } from "../models/model.js";
+import { sftExampleFromMessages } from "./chat-tokens.js";
+import type { DpoPair } from "./dpo.js";
+
+/** One preference: a conversation so far and two final assistant answers. */
+export interface PreferenceRow {
+  /** 1-based line in the file. */
+  readonly line: number;
+  /** The conversation before the answers (ends with a user or system message). */
+  readonly prompt: readonly ChatMessage[];
+  readonly chosen: string;
+  readonly rejected: string;
+  /** Probability that `chosen` is better: `p_chosen` when the row has it, else 1. */
+  readonly target: number;
+}
+
+const roles: readonly ChatRole[] = ["system", "user", "assistant"];
+
+type Fail = (problem: string, field?: string) => never;
+
+/** A list of chat messages, or a failure naming `field`. */
+function messagesOf(value: unknown, field: string, fail: Fail): ChatMessage[] {
+  if (!Array.isArray(value)) return fail("expected a list of {role, content} messages", field);
+  return value.map((message: unknown, i): ChatMessage => {
+    const at = `${field}[${i}]`;
+    if (typeof message !== "object" || message === null) return fail("expected {role, content}", at);
+    const { role, content } = message as { role?: unknown; content?: unknown };
+    if (typeof role !== "string" || !(roles as readonly string[]).includes(role))
+      return fail(`role must be one of ${roles.join(", ")}`, `${at}.role`);
+    if (typeof content !== "string") return fail("content must be a string", `${at}.content`);
+    return { role: role as ChatRole, content };
+  });
+}
+
+/** A conversation from messages or an hh-rlhf transcript string. */
+function conversationOf(value: unknown, field: string, fail: Fail): ChatMessage[] {
+  if (typeof value !== "string") return messagesOf(value, field, fail);
+  const parsed = parseHhTranscript(value);
+  return typeof parsed === "string" ? fail(parsed, field) : parsed;
+}
+
+/** The final assistant answer of `messages` and what came before it. */
+function splitAnswer(messages: ChatMessage[], field: string, fail: Fail): [ChatMessage[], string] {
+  const last = messages.at(-1);
+  if (last?.role !== "assistant") return fail("must end with an assistant message", field);
+  if (last.content === "") return fail("the final assistant message is empty", field);
+  return [messages.slice(0, -1), last.content];
+}
+
+const sameMessages = (a: readonly ChatMessage[], b: readonly ChatMessage[]): boolean =>
+  a.length === b.length && a.every((m, i) => m.role === b[i]?.role && m.content === b[i]?.content);
+
+/** Prompt + answers of a row whose chosen/rejected are whole conversations (implicit prompt). */
+function implicit(chosenValue: unknown, rejectedValue: unknown, fail: Fail): [ChatMessage[], string, string] {
+  const [prompt, chosen] = splitAnswer(conversationOf(chosenValue, "chosen", fail), "chosen", fail);
+  const [other, rejected] = splitAnswer(conversationOf(rejectedValue, "rejected", fail), "rejected", fail);
+  if (!sameMessages(prompt, other))
+    return fail("chosen and rejected must share the conversation before their final answers", "rejected");
+  return [prompt, chosen, rejected];
+}
+
+/** One side of an explicit-prompt row: a string answer, or messages ending with the answer. */
+function answerOf(value: unknown, field: string, fail: Fail): [ChatMessage[], string] {
+  if (typeof value === "string") {
+    if (value === "") return fail("the answer is empty", field);
+    return [[], value];
+  }
+  return splitAnswer(messagesOf(value, field, fail), field, fail);
+}
+
+/** The row of one parsed JSONL value, or an InputFileError naming the line and field. */
+export function preferenceRowOf(file: string, line: number, value: unknown): PreferenceRow {
+  const fail: Fail = (problem, field) => {
+    throw new InputFileError(file, problem, field === undefined ? { line } : { line, field });
+  };
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    return fail("expected an object with chosen and rejected answers");
+  const row = value as Record<string, unknown>;
+  let prompt: ChatMessage[];
+  let chosen: string;
+  let rejected: string;
+  if ("preferred_output" in row || "non_preferred_output" in row) {
+    const input = row.input as { messages?: unknown } | undefined;
+    prompt = messagesOf(input?.messages, "input.messages", fail);
+    [, chosen] = answerOf(row.preferred_output, "preferred_output", fail);
+    [, rejected] = answerOf(row.non_preferred_output, "non_preferred_output", fail);
+  } else if (!("chosen" in row)) return fail("expected a chosen answer", "chosen");
+  else if (!("rejected" in row)) return fail("expected a rejected answer", "rejected");
+  else if (row.prompt === undefined) [prompt, chosen, rejected] = implicit(row.chosen, row.rejected, fail);
+  else {
+    prompt =
+      typeof row.prompt === "string"
+        ? [{ role: "user", content: row.prompt }]
+        : messagesOf(row.prompt, "prompt", fail);
+    const [chosenTurns, chosenAnswer] = answerOf(row.chosen, "chosen", fail);
+    const [rejectedTurns, rejectedAnswer] = answerOf(row.rejected, "rejected", fail);
+    if (!sameMessages(chosenTurns, rejectedTurns))
+      return fail("chosen and rejected must differ only in their final answers", "rejected");
+    prompt = [...prompt, ...chosenTurns];
+    chosen = chosenAnswer;
+    rejected = rejectedAnswer;
+  }
+  if (prompt.length === 0 || prompt.at(-1)?.role === "assistant")
+    return fail("the prompt must end with a user or system message", "prompt");
+  let target = 1;
+  if (row.p_chosen !== undefined) {
+    const p = row.p_chosen;
+    if (typeof p !== "number" || !(p >= 0 && p <= 1))
+      return fail("p_chosen must be a probability between 0 and 1", "p_chosen");
+    target = p;
+  }
+  return { line, prompt, chosen, rejected, target };
+}
+
+/** Every preference row of a JSONL file (see the header for the layouts). Throws InputFileError. */
+export async function readPreferenceRows(file: string): Promise<PreferenceRow[]> {
+  const lines = await readJsonLines(file);
+  if (lines.length === 0) throw new InputFileError(file, "it holds no preference pairs");
+  return lines.map(({ line, value }) => preferenceRowOf(file, line, value));
+}
+
+/**
+ * The tokenised pair of `row`, each side rendered as inference renders it (chat template), its loss mask
+ * on the answer and on `endOfTurn`. Throws CaiError when an answer has no tokens.
+ */
+export function preferencePair(
+  renderer: LlamaPromptRenderer,
+  row: PreferenceRow,
+  endOfTurn: readonly number[] = [],
+): DpoPair {
+  const side = (answer: string) =>
+    sftExampleFromMessages(renderer, [...row.prompt, { role: "assistant", content: answer }], { endOfTurn });
+  try {
+    return { chosen: side(row.chosen), rejected: side(row.rejected), target: row.target };
+  } catch (error) {
+    if (!CaiError.isInstance(error)) throw error;
+    throw new CaiError(`line ${row.line}: ${error.message}`, { cause: error });
+  }
+}

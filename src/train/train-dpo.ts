@@ -1,0 +1,303 @@
+// `cai train dpo` as a library call: DPO of a LoRA adapter on a GGUF base model from preference pairs
+// (preference-data.ts reads the layouts: TRL, hh-rlhf, OpenAI, `cai export`, `cai label` soft labels).
+// The reference model is the base without the adapter; its log-probabilities of every pair are computed
+// once, before training, and kept in `out/reference-logprobs.json` (keyed by the inputs, so a resumed
+// run reuses them instead of recomputing).
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import * as tf from "@tensorflow/tfjs-core";
+import { CaiError } from "../errors/cai-error.js";
+import { InputFileError } from "../errors/input-file-error.js";
+import { initTrainingBackend } from "./backend.js";
+import type { TrainSetting } from "./checkpoint.js";
+import { type DpoPair, dpoLoss, dpoMargins, type ReferenceLogprobs, referenceLogprobs } from "./dpo.js";
+import { createLora, disposeLora, loraVariables } from "./lora.js";
+import { preferencePair, readPreferenceRows } from "./preference-data.js";
+import { preferenceAccuracy } from "./preference-loss.js";
+import { AdamW } from "./sft.js";
+import { type TrainObjective, type TrainProgress, trainLoop } from "./train-loop.js";
+import {
+  type AdapterOutputs,
+  checkLearningRate,
+  fitLength,
+  inputSettings,
+  maxLengthOf,
+  openTokenizer,
+  type Tokenizer,
+  writeAdapterOutputs,
+} from "./training-run.js";
+import { disposeWeights, loadWeights, type TransformerWeights } from "./weights.js";
+
+/** Options of {@link trainDpo}. */
+export interface TrainDpoOptions {
+  /** The base model (and the frozen reference), a GGUF file. */
+  readonly base: string;
+  /** A JSONL file of preference pairs. */
+  readonly data: string;
+  /** Output directory: `checkpoints/`, `reference-logprobs.json`, `adapter-*.gguf` and `peft/`. */
+  readonly out: string;
+  /** Held-out pairs: their loss every `evalEvery` updates, and their margins and accuracy before and after. */
+  readonly evalData?: string;
+  /** Evaluate every this many updates. Default: a tenth of the steps. */
+  readonly evalEvery?: number;
+  /** β, the strength of the pull toward the reference. Default 0.1. */
+  readonly beta?: number;
+  /** LoRA rank. Default 8. */
+  readonly rank?: number;
+  /** LoRA alpha. Default 16. */
+  readonly alpha?: number;
+  /** Optimizer updates in total (counting a resumed run's). Default 100. */
+  readonly steps?: number;
+  /** Pairs per update. Default 1. */
+  readonly batchSize?: number;
+  /** Peak learning rate. Default 5e-5. */
+  readonly lr?: number;
+  /** Seed of the adapter's initialisation and of the data order. Default 0. */
+  readonly seed?: number;
+  /** Longest sequence in tokens (either side); longer ones are cut, skipped if no answer token remains. */
+  readonly maxLength?: number;
+  /** Checkpoint every this many updates (and at the end, and when stopped). Default 50. */
+  readonly checkpointEvery?: number;
+  /** Continue from the checkpoints in `out` (default false: a directory with checkpoints is refused). */
+  readonly resume?: boolean;
+  readonly stop?: AbortSignal;
+  readonly onProgress?: (progress: TrainProgress) => void;
+  readonly onWarning?: (message: string) => void;
+}
+
+/** Held-out figures of a DPO run at one point. */
+export interface DpoEvaluation {
+  /** Mean soft-label DPO loss. */
+  readonly loss: number;
+  /** Mean margin β·[(log π(c) − log π_ref(c)) − (log π(r) − log π_ref(r))]; 0 for the reference itself. */
+  readonly margin: number;
+  /** Share of pairs whose margin favours the side their label favours. */
+  readonly accuracy: number;
+}
+
+/** What {@link trainDpo} produced. */
+export interface TrainDpoResult extends AdapterOutputs {
+  readonly step: number;
+  readonly resumedFrom: number;
+  readonly stopped: boolean;
+  readonly pairs: number;
+  readonly skipped: number;
+  readonly firstLoss: number;
+  readonly finalLoss: number;
+  /** With `evalData`: the held-out figures before and after this run's updates. */
+  readonly eval?: { readonly start: DpoEvaluation; readonly end: DpoEvaluation };
+}
+
+/** A pair with its reference log-probabilities: one training example of the DPO objective. */
+export interface DpoExample {
+  readonly pair: DpoPair;
+  readonly reference: ReferenceLogprobs;
+}
+
+/** Reads and tokenises the pairs of `file`, cut to `maxLength`. */
+async function loadPairs(
+  file: string,
+  tokenizer: Tokenizer,
+  maxLength: number,
+  warn: (message: string) => void,
+): Promise<{ pairs: DpoPair[]; skipped: number }> {
+  const rows = await readPreferenceRows(file);
+  const pairs: DpoPair[] = [];
+  let skipped = 0;
+  for (const row of rows) {
+    let pair: DpoPair;
+    try {
+      pair = preferencePair(tokenizer.renderer, row, tokenizer.endOfTurn);
+    } catch (error) {
+      if (!CaiError.isInstance(error)) throw error;
+      throw new InputFileError(file, error.message, { line: row.line }, { cause: error });
+    }
+    const chosen = fitLength(pair.chosen, maxLength);
+    const rejected = fitLength(pair.rejected, maxLength);
+    if (chosen === undefined || rejected === undefined) {
+      warn(`${file}:${row.line}: skipped, an answer starts after ${maxLength} tokens`);
+      skipped += 1;
+      continue;
+    }
+    if (chosen !== pair.chosen || rejected !== pair.rejected)
+      warn(`${file}:${row.line}: cut to ${maxLength} tokens`);
+    pairs.push({ ...pair, chosen, rejected });
+  }
+  if (pairs.length === 0) throw new InputFileError(file, "no preference pair fits --max-length");
+  return { pairs, skipped };
+}
+
+/**
+ * The reference log-probabilities of `pairs`, from `cache` when it was written for the same inputs
+ * (`key`), else computed (one forward pass per side) and written there.
+ */
+async function cachedReference(
+  weights: TransformerWeights,
+  pairs: readonly DpoPair[],
+  cache: string,
+  key: Readonly<Record<string, TrainSetting>>,
+): Promise<ReferenceLogprobs[]> {
+  const keyText = JSON.stringify(key);
+  try {
+    const saved = JSON.parse(await readFile(cache, "utf8")) as {
+      key?: string;
+      logprobs?: ReferenceLogprobs[];
+    };
+    if (saved.key === keyText && Array.isArray(saved.logprobs) && saved.logprobs.length === pairs.length)
+      return saved.logprobs;
+  } catch {
+    // No cache yet, or an unreadable one: compute.
+  }
+  const logprobs = referenceLogprobs(weights, pairs);
+  await writeFile(cache, `${JSON.stringify({ key: keyText, logprobs })}\n`);
+  return logprobs;
+}
+
+/** The DPO objective over `examples`' adapter variables (AdamW included). */
+function dpoObjective(
+  weights: TransformerWeights,
+  lora: ReturnType<typeof createLora>,
+  beta: number,
+  lr: number,
+): TrainObjective<DpoExample> {
+  const variables = loraVariables(lora);
+  return {
+    variables,
+    optimizer: new AdamW(variables, { learningRate: lr }),
+    loss: (batch) =>
+      dpoLoss(
+        weights,
+        lora,
+        batch.map((e) => e.pair),
+        batch.map((e) => e.reference),
+        { beta },
+      ),
+    tokens: (e) => e.pair.chosen.tokens.length + e.pair.rejected.tokens.length,
+  };
+}
+
+/** Held-out loss, mean margin and accuracy of the policy (base + `lora`) on `examples`. */
+export function evaluateDpo(
+  weights: TransformerWeights,
+  lora: ReturnType<typeof createLora> | undefined,
+  examples: readonly DpoExample[],
+  beta: number,
+): DpoEvaluation {
+  const pairs = examples.map((e) => e.pair);
+  const reference = examples.map((e) => e.reference);
+  const margins = tf.tidy(() => Array.from(dpoMargins(weights, lora, pairs, reference, { beta }).dataSync()));
+  const targets = pairs.map((p) => p.target ?? 1);
+  const loss = tf.tidy(() => dpoLoss(weights, lora, pairs, reference, { beta }).dataSync()[0] ?? Number.NaN);
+  return {
+    loss,
+    margin: margins.reduce((sum, m) => sum + m, 0) / margins.length,
+    accuracy: preferenceAccuracy(margins, targets),
+  };
+}
+
+/**
+ * Trains a LoRA adapter on `options.base` by DPO on the pairs of `options.data` (checkpoints in
+ * `out/checkpoints`; a rerun resumes) and writes `out/adapter-step<N>-<time>.gguf` and `out/peft/`.
+ */
+export async function trainDpo(options: TrainDpoOptions): Promise<TrainDpoResult> {
+  const beta = options.beta ?? 0.1;
+  const rank = options.rank ?? 8;
+  const alpha = options.alpha ?? 16;
+  const steps = options.steps ?? 100;
+  const batchSize = options.batchSize ?? 1;
+  const lr = checkLearningRate(options.lr ?? 5e-5);
+  const seed = options.seed ?? 0;
+  const warn = options.onWarning ?? (() => {});
+  if (!(beta > 0 && Number.isFinite(beta))) throw new CaiError(`DPO's beta must be positive, not ${beta}`);
+
+  await initTrainingBackend();
+  const weights = await loadWeights(options.base);
+  try {
+    const maxLength = maxLengthOf(options.maxLength, weights.config);
+    const tokenizer = await openTokenizer(options.base);
+    let data: { pairs: DpoPair[]; skipped: number };
+    let heldPairs: DpoPair[] = [];
+    try {
+      data = await loadPairs(options.data, tokenizer, maxLength, warn);
+      if (options.evalData !== undefined)
+        heldPairs = (await loadPairs(options.evalData, tokenizer, maxLength, warn)).pairs;
+    } finally {
+      await tokenizer.close();
+    }
+    const inputs = await inputSettings(options.base, { data: options.data, evalData: options.evalData });
+    const settings = {
+      objective: "dpo-lora",
+      ...inputs,
+      beta,
+      rank,
+      alpha,
+      lr,
+      batchSize,
+      seed,
+      maxLength,
+      endOfTurn: tokenizer.endOfTurn.join(","),
+    };
+    await mkdir(options.out, { recursive: true });
+    const cacheKey = { ...inputs, maxLength, endOfTurn: settings.endOfTurn };
+    const trainReference = await cachedReference(
+      weights,
+      data.pairs,
+      path.join(options.out, "reference-logprobs.json"),
+      { ...cacheKey, set: "data" },
+    );
+    const heldReference =
+      heldPairs.length === 0
+        ? []
+        : await cachedReference(weights, heldPairs, path.join(options.out, "reference-logprobs-eval.json"), {
+            ...cacheKey,
+            set: "evalData",
+          });
+    const examples = data.pairs.map((pair, i) => ({
+      pair,
+      reference: trainReference[i] as ReferenceLogprobs,
+    }));
+    const held = heldPairs.map((pair, i) => ({ pair, reference: heldReference[i] as ReferenceLogprobs }));
+
+    const lora = createLora(weights, { rank, alpha, seed });
+    const objective = dpoObjective(weights, lora, beta, lr);
+    try {
+      const evalStart = held.length > 0 ? evaluateDpo(weights, lora, held, beta) : undefined;
+      const evalEvery = options.evalEvery ?? Math.max(1, Math.floor(steps / 10));
+      const result = await trainLoop({
+        objective,
+        examples,
+        ...(held.length > 0 ? { evalExamples: held, evalEvery } : {}),
+        batchSize,
+        totalSteps: steps,
+        learningRate: { peak: lr, warmupSteps: Math.min(10, Math.floor(steps / 10)) },
+        maxGradNorm: 1,
+        seed,
+        settings,
+        resume: options.resume ?? false,
+        checkpointEvery: options.checkpointEvery ?? 50,
+        checkpointDir: path.join(options.out, "checkpoints"),
+        ...(options.stop ? { stop: options.stop } : {}),
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      });
+      const outputs = await writeAdapterOutputs(options.out, lora, weights.config, result.step);
+      return {
+        ...outputs,
+        step: result.step,
+        resumedFrom: result.resumedFrom,
+        stopped: result.stopped,
+        pairs: examples.length,
+        skipped: data.skipped,
+        firstLoss: result.history[0]?.loss ?? Number.NaN,
+        finalLoss: result.history.at(-1)?.loss ?? Number.NaN,
+        ...(evalStart === undefined
+          ? {}
+          : { eval: { start: evalStart, end: evaluateDpo(weights, lora, held, beta) } }),
+      };
+    } finally {
+      objective.optimizer.dispose();
+      disposeLora(lora);
+    }
+  } finally {
+    disposeWeights(weights);
+  }
+}
