@@ -54,7 +54,7 @@ export function forwardLogits(
 ): tf.Tensor3D {
   const { batch, seq } = checkTokens(weights, tokens);
   return tf.tidy(() => {
-    const logits = tf.matMul(forwardHidden(weights, tokens, lora), weights.output);
+    const logits = tf.matMul(forwardHidden(weights, tokens, lora), lmHead(weights));
     return tf.reshape(logits, [batch, seq, weights.config.vocabSize]);
   });
 }
@@ -100,6 +100,11 @@ export function sequenceLogprobs(
   } finally {
     logprobs.dispose();
   }
+}
+
+/** The LM head [dim, vocab]: `output`, or the token embedding transposed when `tiedHead` makes them one. */
+function lmHead(weights: TransformerWeights): tf.Tensor2D {
+  return weights.tiedHead ? tf.transpose(weights.tokenEmbedding) : weights.output;
 }
 
 function checkTokens(

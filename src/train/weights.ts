@@ -44,6 +44,12 @@ export interface TransformerWeights {
   readonly outputNorm: tf.Tensor1D;
   /** LM head, [dim, vocab]; for tied embeddings a transposed copy of the token embedding. */
   readonly output: tf.Tensor2D;
+  /**
+   * True when the LM head *is* the token embedding: the forward pass multiplies by `tokenEmbedding`ᵀ and
+   * ignores `output`, so one trained parameter gets the gradients of both uses (full training of a tied
+   * model, full-model.ts). Absent or false (what {@link loadWeights} returns): the head is `output`.
+   */
+  readonly tiedHead?: boolean;
 }
 
 /**
