@@ -11,7 +11,7 @@ import { InputFileError } from "../errors/input-file-error.js";
 import { initTrainingBackend } from "./backend.js";
 import type { TrainSetting } from "./checkpoint.js";
 import { type DpoPair, dpoLoss, dpoMargins, type ReferenceLogprobs, referenceLogprobs } from "./dpo.js";
-import { createLora, disposeLora, loraVariables } from "./lora.js";
+import { createLora, disposeLora, type LoraTarget, loraTargets, loraVariables } from "./lora.js";
 import { preferencePair, readPreferenceRows } from "./preference-data.js";
 import { preferenceAccuracy } from "./preference-loss.js";
 import { AdamW } from "./sft.js";
@@ -42,6 +42,8 @@ export interface TrainDpoOptions {
   readonly evalEvery?: number;
   /** β, the strength of the pull toward the reference. Default 0.1. */
   readonly beta?: number;
+  /** LoRA: the projections to adapt. Default all seven. */
+  readonly targets?: readonly LoraTarget[];
   /** LoRA rank. Default 8. */
   readonly rank?: number;
   /** LoRA alpha. Default 16. */
@@ -77,6 +79,8 @@ export interface DpoEvaluation {
 
 /** What {@link trainDpo} produced. */
 export interface TrainDpoResult extends AdapterOutputs {
+  /** The GGUF adapter written (as `adapter`). */
+  readonly output: string;
   readonly step: number;
   readonly resumedFrom: number;
   readonly stopped: boolean;
@@ -202,6 +206,7 @@ export function evaluateDpo(
 export async function trainDpo(options: TrainDpoOptions): Promise<TrainDpoResult> {
   const beta = options.beta ?? 0.1;
   const rank = options.rank ?? 8;
+  const targets = options.targets ?? loraTargets;
   const alpha = options.alpha ?? 16;
   const steps = options.steps ?? 100;
   const batchSize = options.batchSize ?? 1;
@@ -231,6 +236,7 @@ export async function trainDpo(options: TrainDpoOptions): Promise<TrainDpoResult
       beta,
       rank,
       alpha,
+      targets: [...targets].sort().join(","),
       lr,
       batchSize,
       seed,
@@ -258,7 +264,7 @@ export async function trainDpo(options: TrainDpoOptions): Promise<TrainDpoResult
     }));
     const held = heldPairs.map((pair, i) => ({ pair, reference: heldReference[i] as ReferenceLogprobs }));
 
-    const lora = createLora(weights, { rank, alpha, seed });
+    const lora = createLora(weights, { rank, alpha, seed, targets });
     const objective = dpoObjective(weights, lora, beta, lr);
     try {
       const evalStart = held.length > 0 ? evaluateDpo(weights, lora, held, beta) : undefined;
@@ -282,6 +288,7 @@ export async function trainDpo(options: TrainDpoOptions): Promise<TrainDpoResult
       const outputs = await writeAdapterOutputs(options.out, lora, weights.config, result.step);
       return {
         ...outputs,
+        output: outputs.adapter,
         step: result.step,
         resumedFrom: result.resumedFrom,
         stopped: result.stopped,

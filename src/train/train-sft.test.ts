@@ -53,14 +53,14 @@ describe("trainSft on a learnable synthetic task", () => {
       seed: 1,
     });
     const { start, end } = result.evalLoss ?? { start: Number.NaN, end: Number.NaN };
-    console.log(`sft task: held-out loss ${start.toFixed(3)} → ${end.toFixed(3)}`);
+    console.log(`sft task: held-out loss ${start.toFixed(3)} → ${end.toFixed(5)}`);
     expect(end).toBeLessThan(start * 0.1);
 
     const model = await LlamaLanguageModel.load(base, {
       threads: 1,
       gpu: false,
       parallel: 1,
-      adapters: [{ path: result.adapter }],
+      adapters: [{ path: result.output }],
     });
     try {
       for (const [thing, colour] of Object.entries(colours)) {
@@ -75,6 +75,45 @@ describe("trainSft on a learnable synthetic task", () => {
           text: `it is ${colour}`,
           finish: "stop",
         });
+      }
+    } finally {
+      await model.close();
+    }
+  });
+
+  it("trains every weight with full: the written GGUF model generates the trained answers", async () => {
+    const base = await testModel("tiny", "F32");
+    const dir = await mkdtemp(path.join(await testFolder(), "sft-full-"));
+    const data = path.join(dir, "train.jsonl");
+    const evalData = path.join(dir, "held-out.jsonl");
+    await writeFile(data, jsonl(rows(trainPhrasings)));
+    await writeFile(evalData, jsonl(rows(heldOutPhrasings)));
+    const result = await trainSft({
+      base,
+      data,
+      evalData,
+      out: path.join(dir, "out"),
+      full: true,
+      steps: 40,
+      batchSize: 4,
+      lr: 3e-3,
+      seed: 1,
+    });
+    expect(result.model).toBe(result.output);
+    expect(result.adapter).toBeUndefined();
+    const { start, end } = result.evalLoss ?? { start: Number.NaN, end: Number.NaN };
+    console.log(`sft task (full): held-out loss ${start.toFixed(3)} → ${end.toFixed(5)}`);
+    expect(end).toBeLessThan(start * 0.1);
+
+    const model = await LlamaLanguageModel.load(result.output, { threads: 1, gpu: false, parallel: 1 });
+    try {
+      for (const [thing, colour] of Object.entries(colours)) {
+        const reply = await model.generate({
+          messages: [{ role: "user", content: heldOutPhrasings[0]?.(thing) ?? "" }],
+          maxTokens: 24,
+          temperature: 0,
+        });
+        expect([reply.text, reply.finishReason]).toEqual([`it is ${colour}`, "stop"]);
       }
     } finally {
       await model.close();

@@ -7,6 +7,7 @@
 // Batches: sequences of one micro-batch are right-padded to the longest with loss mask 0. Attention is
 // causal, so padding after a sequence changes none of its log-probabilities: the loss is exactly that of
 // the unpadded batch.
+import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { readJsonLines } from "../data/jsonl-file.js";
 import { CaiError } from "../errors/cai-error.js";
@@ -14,20 +15,24 @@ import { InputFileError } from "../errors/input-file-error.js";
 import type { ChatMessage, ChatRole } from "../models/model.js";
 import { initTrainingBackend } from "./backend.js";
 import { sftExampleFromMessages } from "./chat-tokens.js";
-import { createLora, disposeLora } from "./lora.js";
-import { createSftTrainer, type SftExample, sftLoss } from "./sft.js";
-import { evaluate, sftObjective, type TrainProgress, trainLoop } from "./train-loop.js";
+import type { TrainSetting } from "./checkpoint.js";
+import { type GgufModelTensorType, writeGgufModel } from "./export-gguf-model.js";
+import { createFullModel, disposeFullModel, fullModelVariables, fullSftObjective } from "./full-model.js";
+import { createLora, disposeLora, type LoraTarget, loraTargets } from "./lora.js";
+import { AdamW, createSftTrainer, type SftExample, sftLoss } from "./sft.js";
+import { evaluate, sftObjective, type TrainObjective, type TrainProgress, trainLoop } from "./train-loop.js";
 import {
   type AdapterOutputs,
   checkLearningRate,
   fitLength,
+  freshAdapterPath,
   inputSettings,
   maxLengthOf,
   openTokenizer,
   type Tokenizer,
   writeAdapterOutputs,
 } from "./training-run.js";
-import { disposeWeights, loadWeights } from "./weights.js";
+import { disposeWeights, loadWeights, type TransformerWeights } from "./weights.js";
 
 /** Options of {@link trainSft}. */
 export interface TrainSftOptions {
@@ -37,6 +42,12 @@ export interface TrainSftOptions {
   readonly data: string;
   /** Output directory: `checkpoints/`, `adapter-*.gguf` and `peft/` (with `resume`, a rerun continues from its checkpoints). */
   readonly out: string;
+  /** Train every weight instead of a LoRA adapter, and write a whole GGUF model. Default false. */
+  readonly full?: boolean;
+  /** Tensor type of the model `full` writes (norms stay F32). Default F32. */
+  readonly fullType?: GgufModelTensorType;
+  /** LoRA: the projections to adapt. Default all seven. */
+  readonly targets?: readonly LoraTarget[];
   /** LoRA rank. Default 8. */
   readonly rank?: number;
   /** LoRA alpha (the update is scaled by alpha / rank). Default 16. */
@@ -45,7 +56,7 @@ export interface TrainSftOptions {
   readonly steps?: number;
   /** Conversations per update. Default 1. */
   readonly batchSize?: number;
-  /** Peak learning rate (warmup, then cosine decay). Default 1e-4. */
+  /** Peak learning rate (warmup, then cosine decay). Default 1e-4 (LoRA), 1e-5 (full). */
   readonly lr?: number;
   /** Seed of the adapter's initialisation and of the data order. Default 0. */
   readonly seed?: number;
@@ -67,7 +78,15 @@ export interface TrainSftOptions {
 }
 
 /** What {@link trainSft} produced. */
-export interface TrainSftResult extends AdapterOutputs {
+export interface TrainSftResult {
+  /** The file written: the GGUF adapter, or with `full` the GGUF model. */
+  readonly output: string;
+  /** LoRA: the GGUF adapter (a new file name on every run: llama.cpp caches adapters by path). */
+  readonly adapter?: string;
+  /** LoRA: the PEFT adapter directory and its two files. */
+  readonly peft?: AdapterOutputs["peft"];
+  /** Full: the fine-tuned GGUF model. */
+  readonly model?: string;
   /** Updates done (including those restored from a checkpoint). */
   readonly step: number;
   /** The step this run resumed from (0: fresh). */
@@ -157,18 +176,72 @@ async function loadExamples(
   return { examples, skipped };
 }
 
-/**
- * Trains a LoRA adapter on `options.base` by SFT on the final assistant message of every conversation in
- * `options.data`, with checkpoints in `out/checkpoints` (with `resume`, a rerun continues from the newest), and writes
- * `out/adapter-step<N>-<time>.gguf` (a new name every time: llama.cpp caches adapters by path) and
- * `out/peft/`.
- */
-export async function trainSft(options: TrainSftOptions): Promise<TrainSftResult> {
+/** What SFT trains — a LoRA adapter or every weight — with its objective and how to write the result. */
+interface Trainee {
+  readonly objective: TrainObjective<SftExample>;
+  readonly settings: Record<string, TrainSetting>;
+  write(step: number): Promise<{ adapter?: AdapterOutputs; model?: string }>;
+  dispose(): void;
+}
+
+function loraTrainee(
+  weights: TransformerWeights,
+  options: TrainSftOptions,
+  lr: number,
+  seed: number,
+): Trainee {
   const rank = options.rank ?? 8;
   const alpha = options.alpha ?? 16;
+  const targets = options.targets ?? loraTargets;
+  const lora = createLora(weights, { rank, alpha, seed, targets });
+  const trainer = createSftTrainer(weights, lora, { learningRate: lr });
+  return {
+    objective: {
+      ...sftObjective(trainer),
+      loss: (batch) => sftLoss(weights, lora, padBatch(batch)),
+    },
+    settings: { objective: "sft-lora", rank, alpha, targets: [...targets].sort().join(",") },
+    write: async (step) => ({ adapter: await writeAdapterOutputs(options.out, lora, weights.config, step) }),
+    dispose: () => {
+      trainer.optimizer.dispose();
+      disposeLora(lora);
+    },
+  };
+}
+
+function fullTrainee(weights: TransformerWeights, options: TrainSftOptions, lr: number): Trainee {
+  const model = createFullModel(weights);
+  const optimizer = new AdamW(fullModelVariables(model), { learningRate: lr });
+  const tensorType = options.fullType ?? "F32";
+  return {
+    objective: {
+      ...fullSftObjective(model, optimizer),
+      loss: (batch) => sftLoss(model.weights, undefined, padBatch(batch)),
+    },
+    settings: { objective: "sft-full" },
+    write: async (step) => {
+      await mkdir(options.out, { recursive: true });
+      const file = await freshAdapterPath(options.out, step, "model");
+      await writeGgufModel(file, model.weights, options.base, { tensorType });
+      return { model: file };
+    },
+    dispose: () => {
+      optimizer.dispose();
+      disposeFullModel(model);
+    },
+  };
+}
+
+/**
+ * Trains `options.base` by SFT on the final assistant message of every conversation in `options.data` —
+ * a LoRA adapter, or every weight with `full` — with checkpoints in `out/checkpoints` (with `resume`, a
+ * rerun continues from the newest). Writes `out/adapter-step<N>-<time>.gguf` (a new name every time:
+ * llama.cpp caches adapters by path) and `out/peft/`, or for `full` the model `out/model-step<N>-<time>.gguf`.
+ */
+export async function trainSft(options: TrainSftOptions): Promise<TrainSftResult> {
   const steps = options.steps ?? 100;
   const batchSize = options.batchSize ?? 1;
-  const lr = checkLearningRate(options.lr ?? 1e-4);
+  const lr = checkLearningRate(options.lr ?? (options.full ? 1e-5 : 1e-4));
   const seed = options.seed ?? 0;
   const warn = options.onWarning ?? (() => {});
 
@@ -187,25 +260,20 @@ export async function trainSft(options: TrainSftOptions): Promise<TrainSftResult
       await tokenizer.close();
     }
     const { examples, skipped } = data;
-    const settings = {
-      objective: "sft-lora",
-      ...(await inputSettings(options.base, { data: options.data, evalData: options.evalData })),
-      rank,
-      alpha,
-      lr,
-      batchSize,
-      seed,
-      maxLength,
-      endOfTurn: tokenizer.endOfTurn.join(","),
-    };
-    const lora = createLora(weights, { rank, alpha, seed });
-    const trainer = createSftTrainer(weights, lora, { learningRate: lr });
+    const trainee = options.full
+      ? fullTrainee(weights, options, lr)
+      : loraTrainee(weights, options, lr, seed);
     try {
-      const base = sftObjective(trainer);
-      const objective = {
-        ...base,
-        loss: (batch: readonly SftExample[]) => sftLoss(weights, lora, padBatch(batch)),
+      const settings = {
+        ...trainee.settings,
+        ...(await inputSettings(options.base, { data: options.data, evalData: options.evalData })),
+        lr,
+        batchSize,
+        seed,
+        maxLength,
+        endOfTurn: tokenizer.endOfTurn.join(","),
       };
+      const { objective } = trainee;
       const evalEvery = options.evalEvery ?? Math.max(1, Math.floor(steps / 10));
       const evalStart = held.length > 0 ? evaluate(objective, held, batchSize) : undefined;
       const result = await trainLoop({
@@ -224,9 +292,12 @@ export async function trainSft(options: TrainSftOptions): Promise<TrainSftResult
         ...(options.stop ? { stop: options.stop } : {}),
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       });
-      const outputs = await writeAdapterOutputs(options.out, lora, weights.config, result.step);
+      const written = await trainee.write(result.step);
+      const output = written.adapter?.adapter ?? written.model ?? "";
       return {
-        ...outputs,
+        output,
+        ...(written.adapter ? { adapter: written.adapter.adapter, peft: written.adapter.peft } : {}),
+        ...(written.model ? { model: written.model } : {}),
         step: result.step,
         resumedFrom: result.resumedFrom,
         stopped: result.stopped,
@@ -239,8 +310,7 @@ export async function trainSft(options: TrainSftOptions): Promise<TrainSftResult
           : { evalLoss: { start: evalStart, end: evaluate(objective, held, batchSize) } }),
       };
     } finally {
-      trainer.optimizer.dispose();
-      disposeLora(lora);
+      trainee.dispose();
     }
   } finally {
     disposeWeights(weights);

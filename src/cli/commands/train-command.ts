@@ -3,6 +3,7 @@
 // --format preference`, TRL / hh-rlhf / OpenAI layouts, `cai label` soft labels). Both checkpoint into
 // their output directory; `--resume` continues an interrupted run exactly.
 import { type Command, InvalidArgumentError } from "commander";
+import { type LoraTarget, loraTargets } from "../../train/lora.js";
 import { trainDpo } from "../../train/train-dpo.js";
 import type { TrainProgress } from "../../train/train-loop.js";
 import { trainSft } from "../../train/train-sft.js";
@@ -17,9 +18,10 @@ interface CommonFlags {
   evalData?: string;
   evalEvery?: number;
   rank: number;
+  targets?: LoraTarget[];
   alpha: number;
   steps: number;
-  lr: number;
+  lr?: number;
   batchSize: number;
   seed: number;
   maxLength?: number;
@@ -38,7 +40,7 @@ function positiveFlag(name: string): (value: string) => number {
 }
 
 /** Adds the flags of {@link CommonFlags} to `command`, with `lr` as the default learning rate. */
-function commonOptions(command: Command, what: string, lr: number): Command {
+function commonOptions(command: Command, what: string, lr: string): Command {
   return command
     .requiredOption("--base <gguf>", "the base model, a GGUF file")
     .requiredOption("--data <jsonl>", what)
@@ -50,9 +52,14 @@ function commonOptions(command: Command, what: string, lr: number): Command {
       intFlag("--eval-every", 1),
     )
     .option("--rank <n>", "LoRA rank", intFlag("--rank", 1), 8)
+    .option(
+      "--targets <list>",
+      "LoRA target projections, e.g. q_proj,v_proj (default: all seven)",
+      targetsFlag,
+    )
     .option("--alpha <x>", "LoRA alpha (the update is scaled by alpha / rank)", positiveFlag("--alpha"), 16)
     .option("--steps <n>", "optimizer updates", intFlag("--steps", 1), 100)
-    .option("--lr <x>", "peak learning rate (warmup, then cosine decay)", positiveFlag("--lr"), lr)
+    .option("--lr <x>", `peak learning rate (warmup, then cosine decay; default ${lr})`, positiveFlag("--lr"))
     .option("--batch-size <n>", "examples per update", intFlag("--batch-size", 1), 1)
     .option("--seed <n>", "seed of the adapter's initialisation and the data order", intFlag("--seed"), 0)
     .option(
@@ -73,11 +80,12 @@ function commonSettings(flags: CommonFlags) {
     rank: flags.rank,
     alpha: flags.alpha,
     steps: flags.steps,
-    lr: flags.lr,
+    ...(flags.lr === undefined ? {} : { lr: flags.lr }),
     batchSize: flags.batchSize,
     seed: flags.seed,
     resume: flags.resume ?? false,
     checkpointEvery: flags.checkpointEvery,
+    ...(flags.targets === undefined ? {} : { targets: flags.targets }),
     ...(flags.evalData === undefined ? {} : { evalData: flags.evalData }),
     ...(flags.evalEvery === undefined ? {} : { evalEvery: flags.evalEvery }),
     ...(flags.maxLength === undefined ? {} : { maxLength: flags.maxLength }),
@@ -103,14 +111,46 @@ async function withStop<T>(train: (stop: AbortSignal) => Promise<T>): Promise<T>
 
 /** The closing lines every objective prints: resume note, the summary, then the adapter path on stdout. */
 function report(
-  result: { resumedFrom: number; stopped: boolean; step: number; adapter: string; peft: { dir: string } },
+  result: { resumedFrom: number; stopped: boolean; step: number; output: string; peft?: { dir: string } },
   summary: string,
 ): void {
   if (result.resumedFrom > 0) console.error(`resumed from step ${result.resumedFrom}`);
+  const peak = process.resourceUsage().maxRSS / 1024;
   console.error(
-    `${result.stopped ? "stopped (rerun with --resume to continue)" : "done"} at step ${result.step}: ${summary}; PEFT adapter in ${result.peft.dir}`,
+    `${result.stopped ? "stopped (rerun with --resume to continue)" : "done"} at step ${result.step}: ${summary}` +
+      `${result.peft ? `; PEFT adapter in ${result.peft.dir}` : ""}; peak RSS ${peak.toFixed(0)} MB`,
   );
-  console.log(result.adapter);
+  console.log(result.output);
+}
+
+function fullTypeFlag(value: string): "F32" | "F16" {
+  const type = value.toUpperCase();
+  if (type !== "F32" && type !== "F16")
+    throw new InvalidArgumentError(`--full-type must be f32 or f16, got "${value}"`);
+  return type;
+}
+
+/** Parses `--targets`: llama.cpp (attn_q) or Hugging Face (q_proj) names, comma-separated. */
+function targetsFlag(value: string): LoraTarget[] {
+  const aliases: Record<string, LoraTarget> = {
+    q_proj: "attn_q",
+    k_proj: "attn_k",
+    v_proj: "attn_v",
+    o_proj: "attn_output",
+    gate_proj: "ffn_gate",
+    up_proj: "ffn_up",
+    down_proj: "ffn_down",
+  };
+  const targets = value.split(",").map((name) => {
+    const trimmed = name.trim();
+    const target = aliases[trimmed] ?? trimmed;
+    if (!(loraTargets as readonly string[]).includes(target))
+      throw new InvalidArgumentError(
+        `unknown LoRA target "${trimmed}"; use ${loraTargets.join(", ")} or ${Object.keys(aliases).join(", ")}`,
+      );
+    return target as LoraTarget;
+  });
+  return [...new Set(targets)];
 }
 
 /** Registers `cai train` and its subcommands. */
@@ -122,20 +162,25 @@ export function registerTrainCommand(program: Command): void {
       .command("sft")
       .description("supervised fine-tuning of a LoRA adapter on chat conversations (JSONL of {messages})"),
     "conversations, each ending with the assistant message to learn",
-    1e-4,
-  ).action(
-    runAction(async (flags: CommonFlags) => {
-      const result = await withStop((stop) => trainSft({ ...commonSettings(flags), stop }));
-      const held = result.evalLoss
-        ? `; held-out loss ${result.evalLoss.start.toFixed(4)} → ${result.evalLoss.end.toFixed(4)}`
-        : "";
-      report(
-        result,
-        `${result.examples} conversations${result.skipped > 0 ? ` (${result.skipped} skipped)` : ""}, ` +
-          `loss ${result.firstLoss.toFixed(4)} → ${result.finalLoss.toFixed(4)}${held}`,
-      );
-    }),
-  );
+    "1e-4, or 1e-5 with --full",
+  )
+    .option("--full", "train every weight (no adapter) and write a whole GGUF model")
+    .option("--full-type <type>", "tensor type of the model --full writes: f32 or f16", fullTypeFlag, "F32")
+    .action(
+      runAction(async (flags: CommonFlags & { full?: boolean; fullType: "F32" | "F16" }) => {
+        const result = await withStop((stop) =>
+          trainSft({ ...commonSettings(flags), full: flags.full ?? false, fullType: flags.fullType, stop }),
+        );
+        const held = result.evalLoss
+          ? `; held-out loss ${result.evalLoss.start.toFixed(4)} → ${result.evalLoss.end.toFixed(4)}`
+          : "";
+        report(
+          result,
+          `${result.examples} conversations${result.skipped > 0 ? ` (${result.skipped} skipped)` : ""}, ` +
+            `loss ${result.firstLoss.toFixed(4)} → ${result.finalLoss.toFixed(4)}${held}`,
+        );
+      }),
+    );
 
   commonOptions(
     train
@@ -144,7 +189,7 @@ export function registerTrainCommand(program: Command): void {
         "direct preference optimisation of a LoRA adapter on preference pairs (prompt, chosen, rejected; optional p_chosen)",
       ),
     "preference pairs: TRL (prompt/chosen/rejected), hh-rlhf, OpenAI preference or cai export/label JSONL",
-    5e-5,
+    "5e-5",
   )
     .option("--beta <x>", "DPO's β: the pull toward the base model", positiveFlag("--beta"), 0.1)
     .action(
