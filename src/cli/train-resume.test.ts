@@ -1,5 +1,6 @@
 // Kill `cai train sft` with SIGKILL mid-run, rerun it with --resume: the loss sequence and the trained
-// adapter are exactly those of an uninterrupted run with the same seed.
+// adapter are exactly those of an uninterrupted run with the same seed (LoRA dropout on: its masks are
+// seeded by the step, so they too repeat).
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -15,7 +16,7 @@ function trainArgs(base: string, data: string, out: string): string[] {
   return [
     ...["train", "sft", "--base", base, "--data", data, "--out", out],
     ...["--steps", "12", "--lr", "1e-2", "--rank", "4", "--batch-size", "2", "--seed", "5"],
-    ...["--checkpoint-every", "1"],
+    ...["--checkpoint-every", "1", "--dropout", "0.1"],
   ];
 }
 

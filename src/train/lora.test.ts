@@ -9,9 +9,9 @@ import { LlamaLanguageModel } from "../models/llama/llama-language-model.js";
 import { testFolder, testModel } from "../test-support/test-models.js";
 import { initTrainingBackend } from "./backend.js";
 import { writeGgufAdapter } from "./export-gguf-adapter.js";
-import { createLora, disposeLora, type LoraAdapter, loraVariables } from "./lora.js";
+import { createLora, disposeLora, type LoraAdapter, loraVariables, withLoraDropout } from "./lora.js";
 import { createSftTrainer, type SftExample, sftLoss, sftStep } from "./sft.js";
-import { forwardLogits, sequenceLogprobs } from "./transformer.js";
+import { forwardLogits, sequenceLogprobs, tokenLogprobs } from "./transformer.js";
 import { disposeWeights, loadWeights, type TransformerWeights } from "./weights.js";
 
 const trainTokens = [1, 313, 333, 330, 440, 346, 334, 328, 336, 435, 343, 340, 300, 301, 302, 303];
@@ -112,6 +112,49 @@ describe.each(["tiny", "tiny-qwen2"] as const)("LoRA SFT (%s)", (preset) => {
       expect(delta).toBeLessThan(1e-3);
     } finally {
       await llama.close();
+    }
+  });
+});
+
+describe("LoRA dropout", () => {
+  it("drops inputs of the update only inside withLoraDropout, seeded, with gradients", async () => {
+    await initTrainingBackend();
+    const weights = await loadWeights(await testModel("tiny", "F32"));
+    const lora = createLora(weights, { rank: 4, alpha: 8, seed: 1, dropout: 0.5 });
+    try {
+      for (const v of loraVariables(lora)) v.assign(tf.randomNormal(v.shape, 0, 0.1, "float32", 5));
+      const tokens = [[1, 300, 301, 302, 303, 304]];
+      const run = (seed?: number) => {
+        const compute = () => Array.from(sequenceLogprobs(weights, tokens[0] ?? [], lora));
+        return seed === undefined ? compute() : withLoraDropout(0.5, seed, compute);
+      };
+      const plain = run();
+      expect(run()).toEqual(plain); // no dropout outside
+      const a = run(7);
+      expect(run(7)).toEqual(a); // seeded
+      expect(a).not.toEqual(plain);
+      expect(run(8)).not.toEqual(a);
+      const { value, grads } = withLoraDropout(0.5, 7, () =>
+        tf.variableGrads(
+          () => tf.sum(tokenLogprobs(weights, tokens, lora)) as tf.Scalar,
+          loraVariables(lora),
+        ),
+      );
+      expect(Object.values(grads).every((g) => g.dataSync().every(Number.isFinite))).toBe(true);
+      tf.dispose([value, ...Object.values(grads)]);
+    } finally {
+      disposeLora(lora);
+      disposeWeights(weights);
+    }
+  });
+
+  it("refuses a dropout outside [0, 1)", async () => {
+    await initTrainingBackend();
+    const weights = await loadWeights(await testModel("tiny", "F32"));
+    try {
+      expect(() => createLora(weights, { dropout: 1 })).toThrow(/dropout must be in \[0, 1\)/);
+    } finally {
+      disposeWeights(weights);
     }
   });
 });

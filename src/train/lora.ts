@@ -41,6 +41,11 @@ export interface LoraOptions {
   readonly targets?: readonly LoraTarget[];
   /** Seed of A's initialisation. Default 0. */
   readonly seed?: number;
+  /**
+   * Dropout probability on each adapted projection's input to the update (as PEFT's `lora_dropout`):
+   * applied only inside {@link withLoraDropout}, i.e. during training steps. Default 0.
+   */
+  readonly dropout?: number;
 }
 
 /** The two trainable factors of one adapted projection (see the file header for the layout). */
@@ -62,6 +67,8 @@ export interface LoraAdapter {
   readonly scale: number;
   readonly targets: readonly LoraTarget[];
   readonly blocks: readonly BlockLora[];
+  /** Dropout probability of the update's input while training (0: none). */
+  readonly dropout: number;
 }
 
 /**
@@ -73,6 +80,8 @@ export function createLora(weights: TransformerWeights, options: LoraOptions = {
   const alpha = options.alpha ?? rank;
   const targets = [...new Set(options.targets ?? loraTargets)];
   const seed = options.seed ?? 0;
+  const dropout = options.dropout ?? 0;
+  if (!(dropout >= 0 && dropout < 1)) throw new CaiError(`LoRA dropout must be in [0, 1), not ${dropout}`);
   if (!Number.isInteger(rank) || rank < 1)
     throw new CaiError(`LoRA rank must be a positive integer, not ${rank}`);
   if (!Number.isFinite(alpha) || alpha <= 0) throw new CaiError(`LoRA alpha must be positive, not ${alpha}`);
@@ -97,7 +106,7 @@ export function createLora(weights: TransformerWeights, options: LoraOptions = {
       }
       return adapted;
     });
-    return { rank, alpha, scale: alpha / rank, targets, blocks };
+    return { rank, alpha, scale: alpha / rank, targets, blocks, dropout };
   } catch (error) {
     for (const v of made) v.dispose();
     throw error;
@@ -120,8 +129,56 @@ export function disposeLora(lora: LoraAdapter): void {
   for (const v of loraVariables(lora)) v.dispose();
 }
 
+/** The dropout in effect while {@link withLoraDropout} runs its function. */
+let activeDropout: { rate: number; seed: number; calls: number } | undefined;
+
 /**
- * x · W (+ bias), plus scale · (x · a) · b when `pair` is given. Without a pair this is exactly the base
+ * Runs `fn` (a synchronous forward pass, e.g. a training loss) with LoRA dropout at `rate`: every
+ * adapted projection's input to its update is multiplied by a fresh Bernoulli(1 − rate) mask / (1 − rate),
+ * as PEFT does. The masks are drawn from `seed` and the projection's call order, so a step's masks are the
+ * same on every run (checkpoint resume stays exact). Outside this function no dropout is applied.
+ * Written here rather than with `tf.dropout` so the seed is explicit and each projection gets its own.
+ */
+export function withLoraDropout<T>(rate: number, seed: number, fn: () => T): T {
+  if (rate <= 0) return fn();
+  const previous = activeDropout;
+  activeDropout = { rate, seed, calls: 0 };
+  try {
+    return fn();
+  } finally {
+    activeDropout = previous;
+  }
+}
+
+/** A seed for the dropout masks of one micro-batch of one training step. */
+export function dropoutSeed(seed: number, step: number, microBatch: number): number {
+  return (
+    (Math.imul(seed | 0, 0x27d4eb2d) ^
+      Math.imul(step + 1, 0x165667b1) ^
+      Math.imul(microBatch + 1, 0x3c6ef35f)) >>>
+    0
+  );
+}
+
+/** `x` with the active dropout applied (a new mask per call), or `x` itself when none is active. */
+function dropped(x: tf.Tensor2D): tf.Tensor2D {
+  const active = activeDropout;
+  if (active === undefined) return x;
+  active.calls += 1;
+  const keep = 1 - active.rate;
+  const noise = tf.randomUniform(
+    x.shape,
+    0,
+    1,
+    "float32",
+    (active.seed + Math.imul(active.calls, 0x9e3779b1)) >>> 0,
+  );
+  const mask = tf.mul(tf.cast(tf.greaterEqual(noise, active.rate), "float32"), 1 / keep);
+  return tf.mul(x, mask);
+}
+
+/**
+ * x · W (+ bias), plus scale · (x · a) · b when `pair` is given (x dropped out inside {@link withLoraDropout}). Without a pair this is exactly the base
  * projection (same ops), so a model without LoRA computes what it did before.
  */
 export function loraProject(
@@ -133,7 +190,7 @@ export function loraProject(
 ): tf.Tensor2D {
   let y: tf.Tensor2D = tf.matMul(x, weight);
   if (pair) {
-    const update: tf.Tensor2D = tf.matMul(tf.matMul(x, pair.a), pair.b);
+    const update: tf.Tensor2D = tf.matMul(tf.matMul(dropped(x), pair.a), pair.b);
     y = tf.add(y, scale === 1 ? update : tf.mul(update, scale));
   }
   return bias ? tf.add(y, bias) : y;

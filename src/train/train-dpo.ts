@@ -11,7 +11,15 @@ import { InputFileError } from "../errors/input-file-error.js";
 import { initTrainingBackend } from "./backend.js";
 import type { TrainSetting } from "./checkpoint.js";
 import { type DpoPair, dpoLoss, dpoMargins, type ReferenceLogprobs, referenceLogprobs } from "./dpo.js";
-import { createLora, disposeLora, type LoraTarget, loraTargets, loraVariables } from "./lora.js";
+import {
+  createLora,
+  disposeLora,
+  dropoutSeed,
+  type LoraTarget,
+  loraTargets,
+  loraVariables,
+  withLoraDropout,
+} from "./lora.js";
 import { preferencePair, readPreferenceRows } from "./preference-data.js";
 import { preferenceAccuracy } from "./preference-loss.js";
 import { AdamW } from "./sft.js";
@@ -44,6 +52,8 @@ export interface TrainDpoOptions {
   readonly beta?: number;
   /** LoRA: the projections to adapt. Default all seven. */
   readonly targets?: readonly LoraTarget[];
+  /** LoRA dropout on the updates' inputs while training. Default 0. */
+  readonly dropout?: number;
   /** LoRA rank. Default 8. */
   readonly rank?: number;
   /** LoRA alpha. Default 16. */
@@ -163,19 +173,24 @@ function dpoObjective(
   lora: ReturnType<typeof createLora>,
   beta: number,
   lr: number,
+  seed: number,
 ): TrainObjective<DpoExample> {
   const variables = loraVariables(lora);
   return {
     variables,
     optimizer: new AdamW(variables, { learningRate: lr }),
-    loss: (batch) =>
-      dpoLoss(
-        weights,
-        lora,
-        batch.map((e) => e.pair),
-        batch.map((e) => e.reference),
-        { beta },
-      ),
+    loss: (batch, context) => {
+      const loss = () =>
+        dpoLoss(
+          weights,
+          lora,
+          batch.map((e) => e.pair),
+          batch.map((e) => e.reference),
+          { beta },
+        );
+      if (context === undefined) return loss();
+      return withLoraDropout(lora.dropout, dropoutSeed(seed, context.step, context.microBatch), loss);
+    },
     tokens: (e) => e.pair.chosen.tokens.length + e.pair.rejected.tokens.length,
   };
 }
@@ -207,6 +222,7 @@ export async function trainDpo(options: TrainDpoOptions): Promise<TrainDpoResult
   const beta = options.beta ?? 0.1;
   const rank = options.rank ?? 8;
   const targets = options.targets ?? loraTargets;
+  const dropout = options.dropout ?? 0;
   const alpha = options.alpha ?? 16;
   const steps = options.steps ?? 100;
   const batchSize = options.batchSize ?? 1;
@@ -237,6 +253,7 @@ export async function trainDpo(options: TrainDpoOptions): Promise<TrainDpoResult
       rank,
       alpha,
       targets: [...targets].sort().join(","),
+      dropout,
       lr,
       batchSize,
       seed,
@@ -264,8 +281,8 @@ export async function trainDpo(options: TrainDpoOptions): Promise<TrainDpoResult
     }));
     const held = heldPairs.map((pair, i) => ({ pair, reference: heldReference[i] as ReferenceLogprobs }));
 
-    const lora = createLora(weights, { rank, alpha, seed, targets });
-    const objective = dpoObjective(weights, lora, beta, lr);
+    const lora = createLora(weights, { rank, alpha, seed, targets, dropout });
+    const objective = dpoObjective(weights, lora, beta, lr, seed);
     try {
       const evalStart = held.length > 0 ? evaluateDpo(weights, lora, held, beta) : undefined;
       const evalEvery = options.evalEvery ?? Math.max(1, Math.floor(steps / 10));

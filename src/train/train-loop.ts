@@ -22,14 +22,25 @@ import { type AdamW, type SftExample, type SftTrainer, sftLoss } from "./sft.js"
 
 export type { DataPosition, TrainSetting, TrainStepRecord } from "./checkpoint.js";
 
+/** Where in training a loss is computed. */
+export interface LossContext {
+  /** The update being computed, 1-based. */
+  readonly step: number;
+  /** The micro-batch within the update, 0-based. */
+  readonly microBatch: number;
+}
+
 /** What the loop trains: variables, their optimizer and a differentiable loss over a micro-batch. */
 export interface TrainObjective<E> {
   /** The trained variables, in a fixed order (the checkpoint's). */
   readonly variables: readonly tf.Variable[];
   /** AdamW over exactly `variables`, in the same order. */
   readonly optimizer: AdamW;
-  /** A scalar loss of one micro-batch; a mean over its examples, so accumulation averages it. */
-  readonly loss: (batch: readonly E[]) => tf.Scalar;
+  /**
+   * A scalar loss of one micro-batch; a mean over its examples, so accumulation averages it. `context` is
+   * given for training steps (not for evaluation): which update and micro-batch, e.g. to seed dropout.
+   */
+  readonly loss: (batch: readonly E[], context?: LossContext) => tf.Scalar;
   /** Tokens one example feeds through the model (for tokens/s). Default 0. */
   readonly tokens?: (example: E) => number;
 }
@@ -180,12 +191,14 @@ export function evaluate<E>(objective: TrainObjective<E>, examples: readonly E[]
 export function accumulateGradients<E>(
   objective: TrainObjective<E>,
   microBatches: readonly (readonly E[])[],
+  step = 1,
 ): { loss: number; grads: tf.Tensor[] } {
   const { variables } = objective;
   let sum: tf.Tensor[] | undefined;
   let loss = 0;
-  for (const batch of microBatches) {
-    const { value, grads } = tf.variableGrads(() => objective.loss(batch), [...variables]);
+  for (const [microBatch, batch] of microBatches.entries()) {
+    const context = { step, microBatch };
+    const { value, grads } = tf.variableGrads(() => objective.loss(batch, context), [...variables]);
     loss += value.dataSync()[0] ?? Number.NaN;
     value.dispose();
     const ordered = variables.map((v) => {
@@ -220,7 +233,7 @@ export function accumulatedStep<E>(
   step: number,
   maxGradNorm?: number,
 ): TrainStepRecord {
-  const { loss, grads: mean } = accumulateGradients(objective, microBatches);
+  const { loss, grads: mean } = accumulateGradients(objective, microBatches, step);
   const gradNorm = globalNorm(mean);
   const clip = maxGradNorm !== undefined && gradNorm > maxGradNorm;
   const applied = clip ? mean.map((g) => tf.mul(g, maxGradNorm / (gradNorm + 1e-6))) : mean;

@@ -18,7 +18,14 @@ import { sftExampleFromMessages } from "./chat-tokens.js";
 import type { TrainSetting } from "./checkpoint.js";
 import { type GgufModelTensorType, writeGgufModel } from "./export-gguf-model.js";
 import { createFullModel, disposeFullModel, fullModelVariables, fullSftObjective } from "./full-model.js";
-import { createLora, disposeLora, type LoraTarget, loraTargets } from "./lora.js";
+import {
+  createLora,
+  disposeLora,
+  dropoutSeed,
+  type LoraTarget,
+  loraTargets,
+  withLoraDropout,
+} from "./lora.js";
 import { AdamW, createSftTrainer, type SftExample, sftLoss } from "./sft.js";
 import { evaluate, sftObjective, type TrainObjective, type TrainProgress, trainLoop } from "./train-loop.js";
 import {
@@ -48,6 +55,8 @@ export interface TrainSftOptions {
   readonly fullType?: GgufModelTensorType;
   /** LoRA: the projections to adapt. Default all seven. */
   readonly targets?: readonly LoraTarget[];
+  /** LoRA dropout on the updates' inputs while training. Default 0. */
+  readonly dropout?: number;
   /** LoRA rank. Default 8. */
   readonly rank?: number;
   /** LoRA alpha (the update is scaled by alpha / rank). Default 16. */
@@ -193,15 +202,22 @@ function loraTrainee(
   const rank = options.rank ?? 8;
   const alpha = options.alpha ?? 16;
   const targets = options.targets ?? loraTargets;
-  const lora = createLora(weights, { rank, alpha, seed, targets });
+  const dropout = options.dropout ?? 0;
+  const lora = createLora(weights, { rank, alpha, seed, targets, dropout });
   const trainer = createSftTrainer(weights, lora, { learningRate: lr });
   return {
     objective: {
       ...sftObjective(trainer),
-      loss: (batch) => sftLoss(weights, lora, padBatch(batch)),
+      loss: (batch, context) => {
+        const loss = () => sftLoss(weights, lora, padBatch(batch));
+        if (context === undefined) return loss();
+        return withLoraDropout(dropout, dropoutSeed(seed, context.step, context.microBatch), loss);
+      },
     },
-    settings: { objective: "sft-lora", rank, alpha, targets: [...targets].sort().join(",") },
-    write: async (step) => ({ adapter: await writeAdapterOutputs(options.out, lora, weights.config, step) }),
+    settings: { objective: "sft-lora", rank, alpha, dropout, targets: [...targets].sort().join(",") },
+    write: async (step) => ({
+      adapter: await writeAdapterOutputs(options.out, lora, weights.config, step),
+    }),
     dispose: () => {
       trainer.optimizer.dispose();
       disposeLora(lora);

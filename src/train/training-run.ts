@@ -109,7 +109,7 @@ export async function writeAdapterOutputs(
   const adapter = await freshAdapterPath(out, step);
   await writeGgufAdapter(adapter, lora, config.architecture);
   const dir = path.join(out, "peft");
-  const peft = await writePeftAdapter(dir, lora, config);
+  const peft = await writePeftAdapter(dir, lora, { ...config, loraDropout: lora.dropout });
   return { adapter, peft: { dir, weights: peft.weights, config: peft.config } };
 }
 

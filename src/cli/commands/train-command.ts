@@ -19,6 +19,7 @@ interface CommonFlags {
   evalEvery?: number;
   rank: number;
   targets?: LoraTarget[];
+  dropout: number;
   alpha: number;
   steps: number;
   lr?: number;
@@ -57,6 +58,7 @@ function commonOptions(command: Command, what: string, lr: string): Command {
       "LoRA target projections, e.g. q_proj,v_proj (default: all seven)",
       targetsFlag,
     )
+    .option("--dropout <p>", "LoRA dropout while training, in [0, 1)", dropoutFlag, 0)
     .option("--alpha <x>", "LoRA alpha (the update is scaled by alpha / rank)", positiveFlag("--alpha"), 16)
     .option("--steps <n>", "optimizer updates", intFlag("--steps", 1), 100)
     .option("--lr <x>", `peak learning rate (warmup, then cosine decay; default ${lr})`, positiveFlag("--lr"))
@@ -78,6 +80,7 @@ function commonSettings(flags: CommonFlags) {
     data: flags.data,
     out: flags.out,
     rank: flags.rank,
+    dropout: flags.dropout,
     alpha: flags.alpha,
     steps: flags.steps,
     ...(flags.lr === undefined ? {} : { lr: flags.lr }),
@@ -121,6 +124,12 @@ function report(
       `${result.peft ? `; PEFT adapter in ${result.peft.dir}` : ""}; peak RSS ${peak.toFixed(0)} MB`,
   );
   console.log(result.output);
+}
+
+function dropoutFlag(value: string): number {
+  const p = Number(value);
+  if (!(p >= 0 && p < 1)) throw new InvalidArgumentError(`--dropout must be in [0, 1), got "${value}"`);
+  return p;
 }
 
 function fullTypeFlag(value: string): "F32" | "F16" {
