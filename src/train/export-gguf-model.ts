@@ -75,7 +75,9 @@ export async function writeGgufModel(
         name: info.name,
         shape: info.shape,
         type: info.shape.filter((n) => n !== 1).length <= 1 ? "F32" : tensorType,
-        data: values.get(info.name) as Float32Array,
+        data: fixedTensors.has(info.name)
+          ? () => file.readTensor(info.name)
+          : (values.get(info.name) as Float32Array),
       }),
     );
     await writeGguf(path, { metadata: exportMetadata(file, tensorType, options.name), tensors });
@@ -104,6 +106,19 @@ function exportMetadata(
   return metadata;
 }
 
+/**
+ * Tensors of a base model that are not weights the trainer trains, copied from the base as they are:
+ * Llama 3's RoPE frequency factors (read into the config, see model-config.ts).
+ */
+const fixedTensors: ReadonlySet<string> = new Set(["rope_freqs.weight"]);
+
+/** Whether two config values are equal (typed arrays element by element). */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a instanceof Float32Array && b instanceof Float32Array)
+    return a.length === b.length && a.every((x, i) => Object.is(x, b[i]));
+  return a === b;
+}
+
 /** Throws BaseModelMismatchError listing every way `file` does not fit `weights`. */
 function checkFits(
   file: GgufFile,
@@ -120,10 +135,11 @@ function checkFits(
     });
   }
   for (const key of Object.keys(config) as Array<keyof ModelConfig>)
-    if (config[key] !== weights.config[key])
+    if (!sameValue(config[key], weights.config[key]))
       differences.push(`${key}: base ${String(config[key])}, trained ${String(weights.config[key])}`);
   const inBase = new Set<string>();
   for (const info of file.tensors) {
+    if (fixedTensors.has(info.name)) continue;
     inBase.add(info.name);
     const named = byName.get(info.name);
     if (named === undefined) {

@@ -22,7 +22,7 @@ export function forwardHidden(
   const { batch, seq } = checkTokens(weights, tokens);
   const { config } = weights;
   return tf.tidy(() => {
-    const rope = ropeTables(seq, config.headDim, config.ropeFreqBase, config.ropeStyle);
+    const rope = ropeTables(seq, config.headDim, config.ropeFreqBase, config.ropeStyle, config);
     const mask = causalMask(seq);
     const eps = config.rmsEpsilon;
     const shape: AttentionShape = {

@@ -14,6 +14,27 @@ export interface MakeTestModelOptions {
   type?: GgufWriteTensorType;
   seed?: number;
   out: string;
+  /**
+   * Adds Llama 3.1-style RoPE frequency factors: a `rope_freqs.weight` tensor (F32, [headDim/2]; llama.cpp
+   * uses it for the llama arch and refuses it for qwen2) holding these values, or "seeded" values drawn
+   * from the seed, uniform in [1, 8] (given arrays are written whatever their length, to test refusals).
+   * Default: none. Every other tensor keeps its values.
+   */
+  ropeFreqFactors?: Float32Array | "seeded";
+  /** Adds `{arch}.rope.scaling.*` metadata. Default: none. */
+  ropeScaling?: TestRopeScaling;
+}
+
+/** RoPE scaling metadata for {@link MakeTestModelOptions.ropeScaling}. */
+export interface TestRopeScaling {
+  /** `rope.scaling.type`: "linear", "yarn", or anything else to test refusals. */
+  type: string;
+  /** `rope.scaling.factor`. */
+  factor: number;
+  /** `rope.scaling.original_context_length`, if given. */
+  originalContextLength?: number;
+  /** `rope.scaling.attn_factor`, if given. */
+  attnFactor?: number;
 }
 
 const fileTypes: Record<GgufWriteTensorType, number> = { F32: 0, F16: 1, Q8_0: 7 };
@@ -42,6 +63,7 @@ export async function makeTestModel(options: MakeTestModelOptions): Promise<{ pa
     [`${arch}.attention.head_count_kv`, gguf.u32(preset.headCountKv)],
     [`${arch}.rope.freq_base`, gguf.f32(preset.ropeFreqBase)],
     [`${arch}.rope.dimension_count`, gguf.u32(headDim)],
+    ...ropeScalingMetadata(arch, options.ropeScaling),
     [`${arch}.attention.layer_norm_rms_epsilon`, gguf.f32(preset.rmsEpsilon)],
     [`${arch}.vocab_size`, gguf.u32(vocab.tokens.length)],
     ["tokenizer.ggml.model", gguf.str("llama")],
@@ -95,6 +117,31 @@ export async function makeTestModel(options: MakeTestModelOptions): Promise<{ pa
     add(`${blk}.ffn_up.weight`, [dim, ffn], projection);
     add(`${blk}.ffn_down.weight`, [ffn, dim], 1 / Math.sqrt(ffn));
   }
+  // Last, so that it does not move the seeds of the other tensors.
+  const factors = options.ropeFreqFactors;
+  if (factors !== undefined) {
+    const values = factors === "seeded" ? seededFreqFactors(seed, headDim / 2) : factors;
+    tensors.push({ name: "rope_freqs.weight", shape: [values.length], type: "F32", data: () => values });
+  }
   await writeGguf(options.out, { metadata, tensors });
   return { parameters: tensors.reduce((sum, t) => sum + t.shape.reduce((a, b) => a * b, 1), 0) };
+}
+
+function ropeScalingMetadata(arch: string, scaling: TestRopeScaling | undefined): Array<[string, GgufValue]> {
+  if (scaling === undefined) return [];
+  const entries: Array<[string, GgufValue]> = [
+    [`${arch}.rope.scaling.type`, gguf.str(scaling.type)],
+    [`${arch}.rope.scaling.factor`, gguf.f32(scaling.factor)],
+  ];
+  if (scaling.originalContextLength !== undefined)
+    entries.push([`${arch}.rope.scaling.original_context_length`, gguf.u32(scaling.originalContextLength)]);
+  if (scaling.attnFactor !== undefined)
+    entries.push([`${arch}.rope.scaling.attn_factor`, gguf.f32(scaling.attnFactor)]);
+  return entries;
+}
+
+/** Frequency divisors uniform in [1, 8] (Llama 3's run from 1 for fast pairs to 8 for slow ones). */
+function seededFreqFactors(seed: number, count: number): Float32Array {
+  const random = new SeededRandom(seed * 1000003 + 104729);
+  return Float32Array.from({ length: count }, () => 1 + 7 * random.next());
 }
