@@ -13,7 +13,8 @@ import { readJsonLines } from "../data/jsonl-file.js";
 import { CaiError } from "../errors/cai-error.js";
 import { InputFileError } from "../errors/input-file-error.js";
 import type { LlamaPromptRenderer } from "../models/llama/llama-prompt.js";
-import type { ChatMessage, ChatRole } from "../models/model.js";
+import type { ChatMessage } from "../models/model.js";
+import { chatMessagesOf, type RowFailure, rowFailure } from "./chat-rows.js";
 import { sftExampleFromMessages } from "./chat-tokens.js";
 import type { DpoPair } from "./dpo.js";
 
@@ -29,33 +30,15 @@ export interface PreferenceRow {
   readonly target: number;
 }
 
-const roles: readonly ChatRole[] = ["system", "user", "assistant"];
-
-type Fail = (problem: string, field?: string) => never;
-
-/** A list of chat messages, or a failure naming `field`. */
-function messagesOf(value: unknown, field: string, fail: Fail): ChatMessage[] {
-  if (!Array.isArray(value)) return fail("expected a list of {role, content} messages", field);
-  return value.map((message: unknown, i): ChatMessage => {
-    const at = `${field}[${i}]`;
-    if (typeof message !== "object" || message === null) return fail("expected {role, content}", at);
-    const { role, content } = message as { role?: unknown; content?: unknown };
-    if (typeof role !== "string" || !(roles as readonly string[]).includes(role))
-      return fail(`role must be one of ${roles.join(", ")}`, `${at}.role`);
-    if (typeof content !== "string") return fail("content must be a string", `${at}.content`);
-    return { role: role as ChatRole, content };
-  });
-}
-
 /** A conversation from messages or an hh-rlhf transcript string. */
-function conversationOf(value: unknown, field: string, fail: Fail): ChatMessage[] {
-  if (typeof value !== "string") return messagesOf(value, field, fail);
+function conversationOf(value: unknown, field: string, fail: RowFailure): ChatMessage[] {
+  if (typeof value !== "string") return chatMessagesOf(value, field, fail);
   const parsed = parseHhTranscript(value);
   return typeof parsed === "string" ? fail(parsed, field) : parsed;
 }
 
 /** The final assistant answer of `messages` and what came before it. */
-function splitAnswer(messages: ChatMessage[], field: string, fail: Fail): [ChatMessage[], string] {
+function splitAnswer(messages: ChatMessage[], field: string, fail: RowFailure): [ChatMessage[], string] {
   const last = messages.at(-1);
   if (last?.role !== "assistant") return fail("must end with an assistant message", field);
   if (last.content === "") return fail("the final assistant message is empty", field);
@@ -66,7 +49,11 @@ const sameMessages = (a: readonly ChatMessage[], b: readonly ChatMessage[]): boo
   a.length === b.length && a.every((m, i) => m.role === b[i]?.role && m.content === b[i]?.content);
 
 /** Prompt + answers of a row whose chosen/rejected are whole conversations (implicit prompt). */
-function implicit(chosenValue: unknown, rejectedValue: unknown, fail: Fail): [ChatMessage[], string, string] {
+function implicit(
+  chosenValue: unknown,
+  rejectedValue: unknown,
+  fail: RowFailure,
+): [ChatMessage[], string, string] {
   const [prompt, chosen] = splitAnswer(conversationOf(chosenValue, "chosen", fail), "chosen", fail);
   const [other, rejected] = splitAnswer(conversationOf(rejectedValue, "rejected", fail), "rejected", fail);
   if (!sameMessages(prompt, other))
@@ -75,19 +62,17 @@ function implicit(chosenValue: unknown, rejectedValue: unknown, fail: Fail): [Ch
 }
 
 /** One side of an explicit-prompt row: a string answer, or messages ending with the answer. */
-function answerOf(value: unknown, field: string, fail: Fail): [ChatMessage[], string] {
+function answerOf(value: unknown, field: string, fail: RowFailure): [ChatMessage[], string] {
   if (typeof value === "string") {
     if (value === "") return fail("the answer is empty", field);
     return [[], value];
   }
-  return splitAnswer(messagesOf(value, field, fail), field, fail);
+  return splitAnswer(chatMessagesOf(value, field, fail), field, fail);
 }
 
 /** The row of one parsed JSONL value, or an InputFileError naming the line and field. */
 export function preferenceRowOf(file: string, line: number, value: unknown): PreferenceRow {
-  const fail: Fail = (problem, field) => {
-    throw new InputFileError(file, problem, field === undefined ? { line } : { line, field });
-  };
+  const fail = rowFailure(file, line);
   if (typeof value !== "object" || value === null || Array.isArray(value))
     return fail("expected an object with chosen and rejected answers");
   const row = value as Record<string, unknown>;
@@ -96,7 +81,7 @@ export function preferenceRowOf(file: string, line: number, value: unknown): Pre
   let rejected: string;
   if ("preferred_output" in row || "non_preferred_output" in row) {
     const input = row.input as { messages?: unknown } | undefined;
-    prompt = messagesOf(input?.messages, "input.messages", fail);
+    prompt = chatMessagesOf(input?.messages, "input.messages", fail);
     [, chosen] = answerOf(row.preferred_output, "preferred_output", fail);
     [, rejected] = answerOf(row.non_preferred_output, "non_preferred_output", fail);
   } else if (!("chosen" in row)) return fail("expected a chosen answer", "chosen");
@@ -106,7 +91,7 @@ export function preferenceRowOf(file: string, line: number, value: unknown): Pre
     prompt =
       typeof row.prompt === "string"
         ? [{ role: "user", content: row.prompt }]
-        : messagesOf(row.prompt, "prompt", fail);
+        : chatMessagesOf(row.prompt, "prompt", fail);
     const [chosenTurns, chosenAnswer] = answerOf(row.chosen, "chosen", fail);
     const [rejectedTurns, rejectedAnswer] = answerOf(row.rejected, "rejected", fail);
     if (!sameMessages(chosenTurns, rejectedTurns))

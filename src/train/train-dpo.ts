@@ -11,70 +11,31 @@ import { InputFileError } from "../errors/input-file-error.js";
 import { initTrainingBackend } from "./backend.js";
 import type { TrainSetting } from "./checkpoint.js";
 import { type DpoPair, dpoLoss, dpoMargins, type ReferenceLogprobs, referenceLogprobs } from "./dpo.js";
-import {
-  createLora,
-  disposeLora,
-  dropoutSeed,
-  type LoraTarget,
-  loraTargets,
-  loraVariables,
-  withLoraDropout,
-} from "./lora.js";
+import { createLora, disposeLora, dropoutSeed, loraTargets, loraVariables, withLoraDropout } from "./lora.js";
 import { preferencePair, readPreferenceRows } from "./preference-data.js";
 import { preferenceAccuracy } from "./preference-loss.js";
 import { AdamW } from "./sft.js";
-import { type TrainObjective, type TrainProgress, trainLoop } from "./train-loop.js";
+import type { TrainObjective } from "./train-loop.js";
 import {
   type AdapterOutputs,
-  checkLearningRate,
   fitLength,
   inputSettings,
-  maxLengthOf,
-  openTokenizer,
+  loadRunData,
+  runPlan,
+  runTrainLoop,
   type Tokenizer,
+  type TrainRunOptions,
   writeAdapterOutputs,
 } from "./training-run.js";
 import { disposeWeights, loadWeights, type TransformerWeights } from "./weights.js";
 
-/** Options of {@link trainDpo}. */
-export interface TrainDpoOptions {
-  /** The base model (and the frozen reference), a GGUF file. */
-  readonly base: string;
-  /** A JSONL file of preference pairs. */
-  readonly data: string;
-  /** Output directory: `checkpoints/`, `reference-logprobs.json`, `adapter-*.gguf` and `peft/`. */
-  readonly out: string;
-  /** Held-out pairs: their loss every `evalEvery` updates, and their margins and accuracy before and after. */
-  readonly evalData?: string;
-  /** Evaluate every this many updates. Default: a tenth of the steps. */
-  readonly evalEvery?: number;
+/**
+ * Options of {@link trainDpo}. `data` (and `evalData`) hold preference pairs (see preference-data.ts);
+ * the base model is also the frozen reference. Default learning rate 5e-5.
+ */
+export interface TrainDpoOptions extends TrainRunOptions {
   /** β, the strength of the pull toward the reference. Default 0.1. */
   readonly beta?: number;
-  /** LoRA: the projections to adapt. Default all seven. */
-  readonly targets?: readonly LoraTarget[];
-  /** LoRA dropout on the updates' inputs while training. Default 0. */
-  readonly dropout?: number;
-  /** LoRA rank. Default 8. */
-  readonly rank?: number;
-  /** LoRA alpha. Default 16. */
-  readonly alpha?: number;
-  /** Optimizer updates in total (counting a resumed run's). Default 100. */
-  readonly steps?: number;
-  /** Pairs per update. Default 1. */
-  readonly batchSize?: number;
-  /** Peak learning rate. Default 5e-5. */
-  readonly lr?: number;
-  /** Seed of the adapter's initialisation and of the data order. Default 0. */
-  readonly seed?: number;
-  /** Longest sequence in tokens (either side); longer ones are cut, skipped if no answer token remains. */
-  readonly maxLength?: number;
-  /** Checkpoint every this many updates (and at the end, and when stopped). Default 50. */
-  readonly checkpointEvery?: number;
-  /** Continue from the checkpoints in `out` (default false: a directory with checkpoints is refused). */
-  readonly resume?: boolean;
-  readonly stop?: AbortSignal;
-  readonly onProgress?: (progress: TrainProgress) => void;
-  readonly onWarning?: (message: string) => void;
 }
 
 /** Held-out figures of a DPO run at one point. */
@@ -114,7 +75,7 @@ async function loadPairs(
   tokenizer: Tokenizer,
   maxLength: number,
   warn: (message: string) => void,
-): Promise<{ pairs: DpoPair[]; skipped: number }> {
+): Promise<{ examples: DpoPair[]; skipped: number }> {
   const rows = await readPreferenceRows(file);
   const pairs: DpoPair[] = [];
   let skipped = 0;
@@ -138,7 +99,7 @@ async function loadPairs(
     pairs.push({ ...pair, chosen, rejected });
   }
   if (pairs.length === 0) throw new InputFileError(file, "no preference pair fits --max-length");
-  return { pairs, skipped };
+  return { examples: pairs, skipped };
 }
 
 /**
@@ -224,27 +185,15 @@ export async function trainDpo(options: TrainDpoOptions): Promise<TrainDpoResult
   const targets = options.targets ?? loraTargets;
   const dropout = options.dropout ?? 0;
   const alpha = options.alpha ?? 16;
-  const steps = options.steps ?? 100;
-  const batchSize = options.batchSize ?? 1;
-  const lr = checkLearningRate(options.lr ?? 5e-5);
-  const seed = options.seed ?? 0;
-  const warn = options.onWarning ?? (() => {});
+  const plan = runPlan(options, 5e-5);
+  const { batchSize, lr, seed } = plan;
   if (!(beta > 0 && Number.isFinite(beta))) throw new CaiError(`DPO's beta must be positive, not ${beta}`);
 
   await initTrainingBackend();
   const weights = await loadWeights(options.base);
   try {
-    const maxLength = maxLengthOf(options.maxLength, weights.config);
-    const tokenizer = await openTokenizer(options.base);
-    let data: { pairs: DpoPair[]; skipped: number };
-    let heldPairs: DpoPair[] = [];
-    try {
-      data = await loadPairs(options.data, tokenizer, maxLength, warn);
-      if (options.evalData !== undefined)
-        heldPairs = (await loadPairs(options.evalData, tokenizer, maxLength, warn)).pairs;
-    } finally {
-      await tokenizer.close();
-    }
+    const data = await loadRunData(options, weights.config, loadPairs);
+    const { maxLength } = data;
     const inputs = await inputSettings(options.base, { data: options.data, evalData: options.evalData });
     const settings = {
       objective: "dpo-lora",
@@ -258,50 +207,34 @@ export async function trainDpo(options: TrainDpoOptions): Promise<TrainDpoResult
       batchSize,
       seed,
       maxLength,
-      endOfTurn: tokenizer.endOfTurn.join(","),
+      endOfTurn: data.endOfTurn.join(","),
     };
     await mkdir(options.out, { recursive: true });
     const cacheKey = { ...inputs, maxLength, endOfTurn: settings.endOfTurn };
     const trainReference = await cachedReference(
       weights,
-      data.pairs,
+      data.examples,
       path.join(options.out, "reference-logprobs.json"),
       { ...cacheKey, set: "data" },
     );
     const heldReference =
-      heldPairs.length === 0
+      data.held.length === 0
         ? []
-        : await cachedReference(weights, heldPairs, path.join(options.out, "reference-logprobs-eval.json"), {
+        : await cachedReference(weights, data.held, path.join(options.out, "reference-logprobs-eval.json"), {
             ...cacheKey,
             set: "evalData",
           });
-    const examples = data.pairs.map((pair, i) => ({
+    const examples = data.examples.map((pair, i) => ({
       pair,
       reference: trainReference[i] as ReferenceLogprobs,
     }));
-    const held = heldPairs.map((pair, i) => ({ pair, reference: heldReference[i] as ReferenceLogprobs }));
+    const held = data.held.map((pair, i) => ({ pair, reference: heldReference[i] as ReferenceLogprobs }));
 
     const lora = createLora(weights, { rank, alpha, seed, targets, dropout });
     const objective = dpoObjective(weights, lora, beta, lr, seed);
     try {
       const evalStart = held.length > 0 ? evaluateDpo(weights, lora, held, beta) : undefined;
-      const evalEvery = options.evalEvery ?? Math.max(1, Math.floor(steps / 10));
-      const result = await trainLoop({
-        objective,
-        examples,
-        ...(held.length > 0 ? { evalExamples: held, evalEvery } : {}),
-        batchSize,
-        totalSteps: steps,
-        learningRate: { peak: lr, warmupSteps: Math.min(10, Math.floor(steps / 10)) },
-        maxGradNorm: 1,
-        seed,
-        settings,
-        resume: options.resume ?? false,
-        checkpointEvery: options.checkpointEvery ?? 50,
-        checkpointDir: path.join(options.out, "checkpoints"),
-        ...(options.stop ? { stop: options.stop } : {}),
-        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-      });
+      const result = await runTrainLoop(options, plan, { objective, examples, held, settings });
       const outputs = await writeAdapterOutputs(options.out, lora, weights.config, result.step);
       return {
         ...outputs,

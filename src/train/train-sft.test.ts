@@ -31,14 +31,37 @@ function rows(phrasings: readonly ((thing: string) => string)[]) {
 
 const jsonl = (values: readonly object[]) => values.map((v) => `${JSON.stringify(v)}\n`).join("");
 
+/** The base model and a fresh folder with the task's training and held-out files. */
+async function task(prefix: string) {
+  const base = await testModel("tiny", "F32");
+  const dir = await mkdtemp(path.join(await testFolder(), prefix));
+  const data = path.join(dir, "train.jsonl");
+  const evalData = path.join(dir, "held-out.jsonl");
+  await writeFile(data, jsonl(rows(trainPhrasings)));
+  await writeFile(evalData, jsonl(rows(heldOutPhrasings)));
+  return { base, dir, data, evalData };
+}
+
+/** Greedy replies of `model` to the held-out question about every thing: the answer, then a stop. */
+async function expectTrainedAnswers(model: LlamaLanguageModel): Promise<void> {
+  for (const [thing, colour] of Object.entries(colours)) {
+    const ask = heldOutPhrasings[0]?.(thing) ?? "";
+    const reply = await model.generate({
+      messages: [{ role: "user", content: ask }],
+      maxTokens: 24,
+      temperature: 0,
+    });
+    expect({ ask, text: reply.text, finish: reply.finishReason }).toEqual({
+      ask,
+      text: `it is ${colour}`,
+      finish: "stop",
+    });
+  }
+}
+
 describe("trainSft on a learnable synthetic task", () => {
   it("lowers the held-out loss and llama.cpp with the adapter writes the trained answers, then stops", async () => {
-    const base = await testModel("tiny", "F32");
-    const dir = await mkdtemp(path.join(await testFolder(), "sft-task-"));
-    const data = path.join(dir, "train.jsonl");
-    const evalData = path.join(dir, "held-out.jsonl");
-    await writeFile(data, jsonl(rows(trainPhrasings)));
-    await writeFile(evalData, jsonl(rows(heldOutPhrasings)));
+    const { base, dir, data, evalData } = await task("sft-task-");
 
     const result = await trainSft({
       base,
@@ -63,31 +86,14 @@ describe("trainSft on a learnable synthetic task", () => {
       adapters: [{ path: result.output }],
     });
     try {
-      for (const [thing, colour] of Object.entries(colours)) {
-        const ask = heldOutPhrasings[0]?.(thing) ?? "";
-        const reply = await model.generate({
-          messages: [{ role: "user", content: ask }],
-          maxTokens: 24,
-          temperature: 0,
-        });
-        expect({ ask, text: reply.text, finish: reply.finishReason }).toEqual({
-          ask,
-          text: `it is ${colour}`,
-          finish: "stop",
-        });
-      }
+      await expectTrainedAnswers(model);
     } finally {
       await model.close();
     }
   });
 
   it("trains every weight with full: the written GGUF model generates the trained answers", async () => {
-    const base = await testModel("tiny", "F32");
-    const dir = await mkdtemp(path.join(await testFolder(), "sft-full-"));
-    const data = path.join(dir, "train.jsonl");
-    const evalData = path.join(dir, "held-out.jsonl");
-    await writeFile(data, jsonl(rows(trainPhrasings)));
-    await writeFile(evalData, jsonl(rows(heldOutPhrasings)));
+    const { base, dir, data, evalData } = await task("sft-full-");
     const result = await trainSft({
       base,
       data,
@@ -107,14 +113,7 @@ describe("trainSft on a learnable synthetic task", () => {
 
     const model = await LlamaLanguageModel.load(result.output, { threads: 1, gpu: false, parallel: 1 });
     try {
-      for (const [thing, colour] of Object.entries(colours)) {
-        const reply = await model.generate({
-          messages: [{ role: "user", content: heldOutPhrasings[0]?.(thing) ?? "" }],
-          maxTokens: 24,
-          temperature: 0,
-        });
-        expect([reply.text, reply.finishReason]).toEqual([`it is ${colour}`, "stop"]);
-      }
+      await expectTrainedAnswers(model);
     } finally {
       await model.close();
     }

@@ -8,82 +8,43 @@
 // causal, so padding after a sequence changes none of its log-probabilities: the loss is exactly that of
 // the unpadded batch.
 import { mkdir } from "node:fs/promises";
-import path from "node:path";
 import { readJsonLines } from "../data/jsonl-file.js";
 import { CaiError } from "../errors/cai-error.js";
 import { InputFileError } from "../errors/input-file-error.js";
-import type { ChatMessage, ChatRole } from "../models/model.js";
+import type { ChatMessage } from "../models/model.js";
 import { initTrainingBackend } from "./backend.js";
+import { chatMessagesOf, rowFailure } from "./chat-rows.js";
 import { sftExampleFromMessages } from "./chat-tokens.js";
 import type { TrainSetting } from "./checkpoint.js";
 import { type GgufModelTensorType, writeGgufModel } from "./export-gguf-model.js";
 import { createFullModel, disposeFullModel, fullModelVariables, fullSftObjective } from "./full-model.js";
-import {
-  createLora,
-  disposeLora,
-  dropoutSeed,
-  type LoraTarget,
-  loraTargets,
-  withLoraDropout,
-} from "./lora.js";
+import { createLora, disposeLora, dropoutSeed, loraTargets, withLoraDropout } from "./lora.js";
 import { AdamW, createSftTrainer, type SftExample, sftLoss } from "./sft.js";
-import { evaluate, sftObjective, type TrainObjective, type TrainProgress, trainLoop } from "./train-loop.js";
+import { evaluate, sftObjective, type TrainObjective } from "./train-loop.js";
 import {
   type AdapterOutputs,
-  checkLearningRate,
   fitLength,
   freshAdapterPath,
   inputSettings,
-  maxLengthOf,
-  openTokenizer,
+  loadRunData,
+  runPlan,
+  runTrainLoop,
   type Tokenizer,
+  type TrainRunOptions,
   writeAdapterOutputs,
 } from "./training-run.js";
 import { disposeWeights, loadWeights, type TransformerWeights } from "./weights.js";
 
-/** Options of {@link trainSft}. */
-export interface TrainSftOptions {
-  /** The base model, a GGUF file (F32, F16, BF16 or Q8_0). */
-  readonly base: string;
-  /** A JSONL file of `{"messages": [...]}` rows, each ending with the assistant message to learn. */
-  readonly data: string;
-  /** Output directory: `checkpoints/`, `adapter-*.gguf` and `peft/` (with `resume`, a rerun continues from its checkpoints). */
-  readonly out: string;
+/**
+ * Options of {@link trainSft}. `data` (and `evalData`) hold `{"messages": [...]}` rows, each ending with
+ * the assistant message to learn. `out` receives `adapter-*.gguf` and `peft/`, or with `full` a model.
+ * Default learning rate 1e-4 (LoRA), 1e-5 (full).
+ */
+export interface TrainSftOptions extends TrainRunOptions {
   /** Train every weight instead of a LoRA adapter, and write a whole GGUF model. Default false. */
   readonly full?: boolean;
   /** Tensor type of the model `full` writes (norms stay F32). Default F32. */
   readonly fullType?: GgufModelTensorType;
-  /** LoRA: the projections to adapt. Default all seven. */
-  readonly targets?: readonly LoraTarget[];
-  /** LoRA dropout on the updates' inputs while training. Default 0. */
-  readonly dropout?: number;
-  /** LoRA rank. Default 8. */
-  readonly rank?: number;
-  /** LoRA alpha (the update is scaled by alpha / rank). Default 16. */
-  readonly alpha?: number;
-  /** Optimizer updates in total (counting those of a resumed run). Default 100. */
-  readonly steps?: number;
-  /** Conversations per update. Default 1. */
-  readonly batchSize?: number;
-  /** Peak learning rate (warmup, then cosine decay). Default 1e-4 (LoRA), 1e-5 (full). */
-  readonly lr?: number;
-  /** Seed of the adapter's initialisation and of the data order. Default 0. */
-  readonly seed?: number;
-  /** Longest sequence in tokens; longer ones are cut at the end, skipped if no answer token remains. Default: the model's context length. */
-  readonly maxLength?: number;
-  /** Held-out conversations (same format): their loss is reported at the start, every `evalEvery` updates and at the end. */
-  readonly evalData?: string;
-  /** Evaluate every this many updates. Default: a tenth of the steps. */
-  readonly evalEvery?: number;
-  /** Aborting it checkpoints and ends the run early (the adapter is still written). */
-  /** Checkpoint every this many updates (and at the end, and when stopped). Default 50. */
-  readonly checkpointEvery?: number;
-  /** Continue from the checkpoints in `out` (default false: a directory with checkpoints is refused). */
-  readonly resume?: boolean;
-  readonly stop?: AbortSignal;
-  readonly onProgress?: (progress: TrainProgress) => void;
-  /** Non-fatal problems (skipped or truncated rows). Default: ignored. */
-  readonly onWarning?: (message: string) => void;
 }
 
 /** What {@link trainSft} produced. */
@@ -112,27 +73,14 @@ export interface TrainSftResult {
   readonly evalLoss?: { readonly start: number; readonly end: number };
 }
 
-const roles: readonly ChatRole[] = ["system", "user", "assistant"];
-
 /** The conversation of one JSONL row, or an InputFileError naming the line. */
 export function conversationOfRow(file: string, line: number, value: unknown): ChatMessage[] {
-  const fail = (problem: string, field?: string): never => {
-    throw new InputFileError(file, problem, field === undefined ? { line } : { line, field });
-  };
+  const fail = rowFailure(file, line);
   if (typeof value !== "object" || value === null || Array.isArray(value))
     return fail("expected an object with a messages array");
-  const messages = (value as { messages?: unknown }).messages;
-  if (!Array.isArray(messages) || messages.length === 0)
-    return fail("expected a non-empty messages array", "messages");
-  return messages.map((message: unknown, i): ChatMessage => {
-    const field = `messages[${i}]`;
-    if (typeof message !== "object" || message === null) return fail("expected {role, content}", field);
-    const { role, content } = message as { role?: unknown; content?: unknown };
-    if (typeof role !== "string" || !(roles as readonly string[]).includes(role))
-      return fail(`role must be one of ${roles.join(", ")}`, `${field}.role`);
-    if (typeof content !== "string") return fail("content must be a string", `${field}.content`);
-    return { role: role as ChatRole, content };
-  });
+  const messages = chatMessagesOf((value as { messages?: unknown }).messages, "messages", fail);
+  if (messages.length === 0) return fail("expected a non-empty messages array", "messages");
+  return messages;
 }
 
 /** `batch` right-padded to its longest sequence, padding masked out (exact under causal attention). */
@@ -255,27 +203,17 @@ function fullTrainee(weights: TransformerWeights, options: TrainSftOptions, lr: 
  * llama.cpp caches adapters by path) and `out/peft/`, or for `full` the model `out/model-step<N>-<time>.gguf`.
  */
 export async function trainSft(options: TrainSftOptions): Promise<TrainSftResult> {
-  const steps = options.steps ?? 100;
-  const batchSize = options.batchSize ?? 1;
-  const lr = checkLearningRate(options.lr ?? (options.full ? 1e-5 : 1e-4));
-  const seed = options.seed ?? 0;
-  const warn = options.onWarning ?? (() => {});
+  const plan = runPlan(options, options.full ? 1e-5 : 1e-4);
+  const { batchSize, lr, seed } = plan;
 
   await initTrainingBackend();
   const weights = await loadWeights(options.base);
   try {
-    const maxLength = maxLengthOf(options.maxLength, weights.config);
-    const tokenizer = await openTokenizer(options.base);
-    let data: { examples: SftExample[]; skipped: number };
-    let held: SftExample[] = [];
-    try {
-      data = await loadExamples(options.data, tokenizer, maxLength, warn);
-      if (options.evalData !== undefined)
-        held = (await loadExamples(options.evalData, tokenizer, maxLength, warn)).examples;
-    } finally {
-      await tokenizer.close();
-    }
-    const { examples, skipped } = data;
+    const { examples, held, skipped, maxLength, endOfTurn } = await loadRunData(
+      options,
+      weights.config,
+      loadExamples,
+    );
     const trainee = options.full
       ? fullTrainee(weights, options, lr)
       : loraTrainee(weights, options, lr, seed);
@@ -287,27 +225,11 @@ export async function trainSft(options: TrainSftOptions): Promise<TrainSftResult
         batchSize,
         seed,
         maxLength,
-        endOfTurn: tokenizer.endOfTurn.join(","),
+        endOfTurn: endOfTurn.join(","),
       };
       const { objective } = trainee;
-      const evalEvery = options.evalEvery ?? Math.max(1, Math.floor(steps / 10));
       const evalStart = held.length > 0 ? evaluate(objective, held, batchSize) : undefined;
-      const result = await trainLoop({
-        objective,
-        examples,
-        ...(held.length > 0 ? { evalExamples: held, evalEvery } : {}),
-        batchSize,
-        totalSteps: steps,
-        learningRate: { peak: lr, warmupSteps: Math.min(10, Math.floor(steps / 10)) },
-        maxGradNorm: 1,
-        seed,
-        settings,
-        resume: options.resume ?? false,
-        checkpointEvery: options.checkpointEvery ?? 50,
-        checkpointDir: path.join(options.out, "checkpoints"),
-        ...(options.stop ? { stop: options.stop } : {}),
-        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-      });
+      const result = await runTrainLoop(options, plan, { objective, examples, held, settings });
       const written = await trainee.write(result.step);
       const output = written.adapter?.adapter ?? written.model ?? "";
       return {

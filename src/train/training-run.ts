@@ -12,9 +12,10 @@ import type { LlamaPromptRenderer } from "../models/llama/llama-prompt.js";
 import type { TrainSetting } from "./checkpoint.js";
 import { writeGgufAdapter } from "./export-gguf-adapter.js";
 import { writePeftAdapter } from "./export-peft-adapter.js";
-import type { LoraAdapter } from "./lora.js";
+import type { LoraAdapter, LoraTarget } from "./lora.js";
 import type { ModelConfig } from "./model-config.js";
 import type { SftExample } from "./sft.js";
+import { type TrainLoopResult, type TrainObjective, type TrainProgress, trainLoop } from "./train-loop.js";
 
 /** The base model's prompt renderer and end-of-turn tokens, open until `close()`. */
 export interface Tokenizer {
@@ -125,4 +126,142 @@ export function maxLengthOf(requested: number | undefined, config: ModelConfig):
   if (!(Number.isInteger(maxLength) && maxLength >= 2))
     throw new CaiError(`the maximum length must be a whole number ≥ 2, not ${maxLength}`);
   return maxLength;
+}
+
+/** Options every `cai train` objective takes (each adds its own). */
+export interface TrainRunOptions {
+  /** The base model, a GGUF file (F32, F16, BF16 or Q8_0). */
+  readonly base: string;
+  /** The training data, a JSONL file (the objective says which layouts). */
+  readonly data: string;
+  /** Output directory: `checkpoints/` and what the objective writes (with `resume`, a rerun continues). */
+  readonly out: string;
+  /** Held-out data in the same layout: evaluated at the start, every `evalEvery` updates and at the end. */
+  readonly evalData?: string;
+  /** Evaluate every this many updates. Default: a tenth of the steps. */
+  readonly evalEvery?: number;
+  /** LoRA: the projections to adapt. Default all seven. */
+  readonly targets?: readonly LoraTarget[];
+  /** LoRA dropout on the updates' inputs while training. Default 0. */
+  readonly dropout?: number;
+  /** LoRA rank. Default 8. */
+  readonly rank?: number;
+  /** LoRA alpha (the update is scaled by alpha / rank). Default 16. */
+  readonly alpha?: number;
+  /** Optimizer updates in total (counting those of a resumed run). Default 100. */
+  readonly steps?: number;
+  /** Examples per update. Default 1. */
+  readonly batchSize?: number;
+  /** Peak learning rate (warmup, then cosine decay). Default: the objective's. */
+  readonly lr?: number;
+  /** Seed of the adapter's initialisation, dropout and the data order. Default 0. */
+  readonly seed?: number;
+  /** Longest sequence in tokens; longer ones are cut, skipped if no learned token remains. Default: the context. */
+  readonly maxLength?: number;
+  /** Checkpoint every this many updates (and at the end, and when stopped). Default 50. */
+  readonly checkpointEvery?: number;
+  /** Continue from the checkpoints in `out` (default false: a directory with checkpoints is refused). */
+  readonly resume?: boolean;
+  /** Aborting it checkpoints and ends the run after the update in flight (the outputs are still written). */
+  readonly stop?: AbortSignal;
+  readonly onProgress?: (progress: TrainProgress) => void;
+  /** Non-fatal problems (skipped or truncated rows). Default: ignored. */
+  readonly onWarning?: (message: string) => void;
+}
+
+/** The hyper-parameters of a run after defaults. */
+export interface RunPlan {
+  readonly steps: number;
+  readonly batchSize: number;
+  readonly lr: number;
+  readonly seed: number;
+}
+
+/** The defaults of {@link TrainRunOptions}' loop settings, `defaultLr` being the objective's. */
+export function runPlan(options: TrainRunOptions, defaultLr: number): RunPlan {
+  return {
+    steps: options.steps ?? 100,
+    batchSize: options.batchSize ?? 1,
+    lr: checkLearningRate(options.lr ?? defaultLr),
+    seed: options.seed ?? 0,
+  };
+}
+
+/**
+ * {@link trainLoop} as every objective runs it: warmup over a tenth of the steps (at most 10), clipping
+ * at norm 1, checkpoints in `out/checkpoints` recording `settings`, and `held` evaluated every
+ * `evalEvery` updates when there is any.
+ */
+export function runTrainLoop<E>(
+  options: TrainRunOptions,
+  plan: RunPlan,
+  run: {
+    readonly objective: TrainObjective<E>;
+    readonly examples: readonly E[];
+    readonly held: readonly E[];
+    readonly settings: Readonly<Record<string, TrainSetting>>;
+  },
+): Promise<TrainLoopResult> {
+  const { steps, batchSize, lr, seed } = plan;
+  const evalEvery = options.evalEvery ?? Math.max(1, Math.floor(steps / 10));
+  return trainLoop({
+    objective: run.objective,
+    examples: run.examples,
+    ...(run.held.length > 0 ? { evalExamples: run.held, evalEvery } : {}),
+    batchSize,
+    totalSteps: steps,
+    learningRate: { peak: lr, warmupSteps: Math.min(10, Math.floor(steps / 10)) },
+    maxGradNorm: 1,
+    seed,
+    settings: run.settings,
+    resume: options.resume ?? false,
+    checkpointEvery: options.checkpointEvery ?? 50,
+    checkpointDir: path.join(options.out, "checkpoints"),
+    ...(options.stop ? { stop: options.stop } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  });
+}
+
+/** A run's tokenised data. */
+export interface RunData<E> {
+  readonly examples: E[];
+  /** Held-out examples (empty without `evalData`). */
+  readonly held: E[];
+  /** Training rows skipped (too long). */
+  readonly skipped: number;
+  readonly maxLength: number;
+  /** The end-of-turn tokens learned after every answer. */
+  readonly endOfTurn: readonly number[];
+}
+
+/** Reads one data file into examples, tokenised with `tokenizer`, cut to `maxLength`. */
+export type DataLoader<E> = (
+  file: string,
+  tokenizer: Tokenizer,
+  maxLength: number,
+  warn: (message: string) => void,
+) => Promise<{ examples: E[]; skipped: number }>;
+
+/**
+ * `options.data` and `options.evalData` read by `load`, with the base model's tokenizer (opened for this
+ * and closed) and the length limit (`options.maxLength`, default the context of `config`).
+ */
+export async function loadRunData<E>(
+  options: TrainRunOptions,
+  config: ModelConfig,
+  load: DataLoader<E>,
+): Promise<RunData<E>> {
+  const warn = options.onWarning ?? (() => {});
+  const maxLength = maxLengthOf(options.maxLength, config);
+  const tokenizer = await openTokenizer(options.base);
+  try {
+    const { examples, skipped } = await load(options.data, tokenizer, maxLength, warn);
+    const held =
+      options.evalData === undefined
+        ? []
+        : (await load(options.evalData, tokenizer, maxLength, warn)).examples;
+    return { examples, held, skipped, maxLength, endOfTurn: tokenizer.endOfTurn };
+  } finally {
+    await tokenizer.close();
+  }
 }
