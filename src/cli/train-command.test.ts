@@ -138,3 +138,44 @@ describe("cai train dpo", () => {
     expect(run.stdout.trim()).toMatch(/adapter-step000004-.*\.gguf$/);
   });
 });
+
+describe("cai train rm and cai models score", () => {
+  it("trains a reward model that scores the preferred answers higher, usable as reward:DIR", async () => {
+    const base = await testModel("tiny", "F32");
+    const dir = await mkdtemp(path.join(await testFolder(), "train-rm-"));
+    const data = path.join(dir, "prefs.jsonl");
+    const rows = questions.map((q) => ({ prompt: q, chosen: answer, rejected: "no" }));
+    await writeFile(data, rows.map((r) => `${JSON.stringify(r)}\n`).join(""));
+    const run = await cai(
+      "train",
+      "rm",
+      ...["--base", base, "--data", data, "--eval-data", data, "--out", path.join(dir, "out")],
+      ...["--steps", "12", "--lr", "1e-2", "--rank", "4", "--batch-size", "2"],
+    );
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/held-out accuracy \d\.\d+ → 1\.000/);
+    const rewardDir = run.stdout.trim();
+    expect(path.basename(rewardDir)).toMatch(/^reward-step000012-/);
+
+    const conversations = path.join(dir, "conversations.jsonl");
+    const ask = (content: string) => ({
+      messages: [
+        { role: "user", content: "a new question" },
+        { role: "assistant", content },
+      ],
+    });
+    await writeFile(conversations, [ask(answer), ask("no")].map((r) => `${JSON.stringify(r)}\n`).join(""));
+    const scored = await cai("models", "score", `reward:${rewardDir}`, "--data", conversations);
+    expect(scored.code).toBe(0);
+    const [good, bad] = scored.stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { line: number; score: number });
+    expect(good?.line).toBe(1);
+    expect(good?.score).toBeGreaterThan(bad?.score ?? Number.POSITIVE_INFINITY);
+
+    const wrong = await cai("models", "check", `reward:${rewardDir}`);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/reward model.*cai models score/);
+  });
+});

@@ -26,6 +26,11 @@ export function parseModelSpec(spec: string): ModelSpec {
     case "openai":
     case "anthropic":
       return { provider, model: body, options };
+    case "reward":
+      throw new ModelSpecError(
+        spec,
+        "reward: names a reward model, a scorer rather than a language model; load it with createRewardModel (cai models score)",
+      );
     default:
       throw new ModelSpecError(spec, `unknown backend "${provider}"`);
   }

@@ -1,7 +1,11 @@
 // `cai models check SPEC`: a newcomer's first smoke test of a model — it loads, it talks, it scores.
+// `cai models score reward:DIR --data JSONL`: a reward model's score of every conversation in a file.
 import type { Command } from "commander";
+import { readJsonLines } from "../../data/jsonl-file.js";
 import { createModel } from "../../models/create-model.js";
 import type { LanguageModel } from "../../models/model.js";
+import { createRewardModel } from "../../models/reward/reward-spec.js";
+import { conversationOfRow } from "../../train/train-sft.js";
 import { addModelFlags, callCacheFromFlags, type ModelFlags, modelOptionsFromFlags } from "../model-flags.js";
 import { runAction } from "../run-action.js";
 
@@ -47,6 +51,30 @@ export function registerModelsCommand(program: Command): void {
       }
     }),
   );
+  models
+    .command("score")
+    .description("score conversations with a reward model (cai train rm): one JSON line per conversation")
+    .argument("<spec>", "reward:DIR, a directory written by cai train rm")
+    .requiredOption(
+      "--data <jsonl>",
+      "conversations ({messages: [...]}), each ending with an assistant message",
+    )
+    .action(
+      runAction(async (spec: string, flags: { data: string }) => {
+        const rows = await readJsonLines(flags.data);
+        const conversations = rows.map(({ line, value }) => ({
+          line,
+          messages: conversationOfRow(flags.data, line, value),
+        }));
+        const model = await createRewardModel(spec);
+        try {
+          for (const { line, messages } of conversations)
+            console.log(JSON.stringify({ line, score: await model.score(messages) }));
+        } finally {
+          await model.close();
+        }
+      }),
+    );
 }
 
 async function describe(model: LanguageModel, loadSeconds: number): Promise<Array<[string, string]>> {

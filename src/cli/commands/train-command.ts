@@ -1,11 +1,13 @@
 // `cai train`: fine-tuning a GGUF model in-process. `sft` trains a LoRA adapter on chat conversations
 // (`cai export --format sft`, TRL's conversational format), `dpo` on preference pairs (`cai export
-// --format preference`, TRL / hh-rlhf / OpenAI layouts, `cai label` soft labels). Both checkpoint into
-// their output directory; `--resume` continues an interrupted run exactly.
+// --format preference`, TRL / hh-rlhf / OpenAI layouts, `cai label` soft labels), `rm` a preference
+// (reward) model on the same pairs. Each checkpoints into its output directory; `--resume` continues an
+// interrupted run exactly.
 import { type Command, InvalidArgumentError } from "commander";
 import { type LoraTarget, loraTargets } from "../../train/lora.js";
 import { trainDpo } from "../../train/train-dpo.js";
 import type { TrainProgress } from "../../train/train-loop.js";
+import { trainRewardModel } from "../../train/train-rm.js";
 import { trainSft } from "../../train/train-sft.js";
 import { intFlag, runAction } from "../run-action.js";
 import { stopOnSigint } from "../stop-on-sigint.js";
@@ -164,7 +166,9 @@ function targetsFlag(value: string): LoraTarget[] {
 
 /** Registers `cai train` and its subcommands. */
 export function registerTrainCommand(program: Command): void {
-  const train = program.command("train").description("fine-tune a GGUF model in-process (LoRA)");
+  const train = program
+    .command("train")
+    .description("fine-tune a GGUF model in-process: SFT, DPO, preference model");
 
   commonOptions(
     train
@@ -217,4 +221,29 @@ export function registerTrainCommand(program: Command): void {
         );
       }),
     );
+
+  commonOptions(
+    train
+      .command("rm")
+      .description(
+        "train a preference (reward) model: LoRA + a scalar head on the last token, Bradley–Terry on soft labels",
+      ),
+    "preference pairs: TRL (prompt/chosen/rejected), hh-rlhf, OpenAI preference or cai export/label JSONL",
+    "1e-4",
+  ).action(
+    runAction(async (flags: CommonFlags) => {
+      const result = await withStop((stop) => trainRewardModel({ ...commonSettings(flags), stop }));
+      const e = result.eval;
+      const held = e
+        ? `; held-out accuracy ${e.start.accuracy.toFixed(3)} → ${e.end.accuracy.toFixed(3)}, ` +
+          `loss ${e.start.loss.toFixed(4)} → ${e.end.loss.toFixed(4)}, ECE ${e.end.expectedCalibrationError.toFixed(3)}, ` +
+          `Brier ${e.end.brierScore.toFixed(3)}`
+        : "";
+      report(
+        result,
+        `${result.pairs} pairs${result.skipped > 0 ? ` (${result.skipped} skipped)` : ""}, ` +
+          `loss ${result.firstLoss.toFixed(4)} → ${result.finalLoss.toFixed(4)}${held}; load it as reward:${result.output}`,
+      );
+    }),
+  );
 }

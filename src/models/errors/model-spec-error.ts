@@ -9,7 +9,7 @@ export class ModelSpecError extends CaiError {
     reason: string,
   ) {
     super(
-      `invalid model spec "${spec}": ${reason}. Expected llama:FILE.gguf[+ADAPTER.gguf], llama:hf:REPO:QUANT, openai:MODEL or anthropic:MODEL`,
+      `invalid model spec "${spec}": ${reason}. Expected llama:FILE.gguf[+ADAPTER.gguf], llama:hf:REPO:QUANT, openai:MODEL or anthropic:MODEL (reward models: reward:DIR)`,
     );
   }
   static override isInstance(value: unknown): value is ModelSpecError {
