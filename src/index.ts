@@ -1,5 +1,5 @@
-// cai's public library API: the model contract and its backends, the call cache, GGUF tools and the
-// OpenAI-compatible server. Later stages (constitutions, revision, training, evaluation) build on these.
+// cai's public library API: the model contract and its backends, the call cache, GGUF tools, the
+// OpenAI-compatible server, constitutions and prompt data, and training (SFT, DPO, preference models).
 export * from "./constitution/index.js";
 export * from "./data/index.js";
 export { CaiError } from "./errors/cai-error.js";
@@ -29,7 +29,25 @@ export {
 } from "./models/llama/llama-language-model.js";
 export type * from "./models/model.js";
 export { OpenAILanguageModel, type OpenAIModelOptions } from "./models/openai/openai-language-model.js";
+export type { RewardModel } from "./models/reward/reward-model.js";
+export { createRewardModel, parseRewardSpec, type RewardSpec } from "./models/reward/reward-spec.js";
 export { normaliseLogprobs } from "./models/scoring.js";
 export { type ModelSpec, parseModelSpec } from "./models/spec.js";
 export { SeededRandom } from "./random/seeded-random.js";
 export { type RunningServer, type ServeOptions, startServer } from "./serve/index.js";
+export { CheckpointMismatchError } from "./train/checkpoint-mismatch-error.js";
+export { type PreferenceRow, readPreferenceRows } from "./train/preference-data.js";
+export {
+  type DpoEvaluation,
+  type TrainDpoOptions,
+  type TrainDpoResult,
+  trainDpo,
+} from "./train/train-dpo.js";
+export type { TrainProgress } from "./train/train-loop.js";
+export {
+  type TrainRewardModelOptions,
+  type TrainRewardModelResult,
+  trainRewardModel,
+} from "./train/train-rm.js";
+export { type TrainSftOptions, type TrainSftResult, trainSft } from "./train/train-sft.js";
+export type { TrainRunOptions } from "./train/training-run.js";
