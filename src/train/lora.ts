@@ -160,6 +160,35 @@ export function dropoutSeed(seed: number, step: number, microBatch: number): num
   );
 }
 
+/** Where the dropout stream stands: what {@link replayLoraDropout} needs to draw the same masks again. */
+export interface LoraDropoutSnapshot {
+  readonly rate: number;
+  readonly seed: number;
+  readonly calls: number;
+}
+
+/**
+ * The state of the active dropout (undefined outside {@link withLoraDropout}): taken before a part of the
+ * forward pass that will be recomputed (activation checkpointing), so the recomputation draws the same masks.
+ */
+export function loraDropoutSnapshot(): LoraDropoutSnapshot | undefined {
+  return activeDropout === undefined ? undefined : { ...activeDropout };
+}
+
+/**
+ * Runs `fn` with the dropout stream at `snapshot` (none when undefined), then restores the stream as it was:
+ * a recomputation of the projections run after the snapshot was taken draws exactly their masks again.
+ */
+export function replayLoraDropout<T>(snapshot: LoraDropoutSnapshot | undefined, fn: () => T): T {
+  const previous = activeDropout;
+  activeDropout = snapshot === undefined ? undefined : { ...snapshot };
+  try {
+    return fn();
+  } finally {
+    activeDropout = previous;
+  }
+}
+
 /** `x` with the active dropout applied (a new mask per call), or `x` itself when none is active. */
 function dropped(x: tf.Tensor2D): tf.Tensor2D {
   const active = activeDropout;
@@ -178,8 +207,10 @@ function dropped(x: tf.Tensor2D): tf.Tensor2D {
 }
 
 /**
- * x · W (+ bias), plus scale · (x · a) · b when `pair` is given (x dropped out inside {@link withLoraDropout}). Without a pair this is exactly the base
- * projection (same ops), so a model without LoRA computes what it did before.
+ * x · W (+ bias), plus scale · (x · a) · b when `pair` is given (x dropped out inside {@link withLoraDropout}).
+ * Without a pair this is exactly the base projection (same ops), so a model without LoRA computes what it
+ * did before. `product` computes x · W (default `tf.matMul`; the transformer passes a frozen-weight product
+ * with the same value and a cheaper gradient when W is not trained).
  */
 export function loraProject(
   x: tf.Tensor2D,
@@ -187,8 +218,9 @@ export function loraProject(
   bias?: tf.Tensor1D,
   pair?: LoraPair,
   scale = 1,
+  product: (x: tf.Tensor2D, weight: tf.Tensor2D) => tf.Tensor2D = tf.matMul,
 ): tf.Tensor2D {
-  let y: tf.Tensor2D = tf.matMul(x, weight);
+  let y: tf.Tensor2D = product(x, weight);
   if (pair) {
     const update: tf.Tensor2D = tf.matMul(tf.matMul(dropped(x), pair.a), pair.b);
     y = tf.add(y, scale === 1 ? update : tf.mul(update, scale));

@@ -3,11 +3,17 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { RopeScalingType, RopeStyle } from "./model-config.js";
 
-/** cos θ and sin θ for every position and pair, shaped to broadcast against grouped heads. */
+/**
+ * cos θ and sin θ for every position and dimension, [length, 1, headDim] (each pair's angle at both of its
+ * dimensions), and the pair rotation R [headDim, headDim]: the constant signed permutation with
+ * (x·R)[a] = −x[b], (x·R)[b] = x[a] for each pair (a, b). RoPE is then x ⊙ cos + (x·R) ⊙ sin: one plain 2-D
+ * matMul (exact: every output is one input times ±1) and element-wise products, no strided split or concat.
+ */
 export interface RopeTables {
   readonly style: RopeStyle;
-  readonly cos: tf.Tensor4D;
-  readonly sin: tf.Tensor4D;
+  readonly cos: tf.Tensor3D;
+  readonly sin: tf.Tensor3D;
+  readonly rotation: tf.Tensor2D;
 }
 
 /**
@@ -37,7 +43,7 @@ const yarnBetaSlow = 1;
  * θ(pos, i) = s · pos · base^(−2i/d) / f[i] for pair i < d/2, with s = `ropeFreqScale` (1 unscaled) and f
  * the optional frequency factors; cos and sin are multiplied by `ropeAttnFactor`. YaRN instead mixes the
  * scaled and the unscaled angle by a ramp over the pairs and scales cos and sin by 1 + 0.1·ln(1/s).
- * Shape [length, 1, d/2, 1] (normal) or [length, 1, 1, d/2] (neox).
+ * Pair i is dimensions (2i, 2i+1) (normal) or (i, i + d/2) (neox); see {@link RopeTables} for the layout.
  */
 export function ropeTables(
   length: number,
@@ -56,8 +62,10 @@ export function ropeTables(
   const yarn = type === "yarn" ? yarnRamp(headDim, freqBase, scaling.ropeOriginalContextLength) : undefined;
   const mscale = f(f(scaling.ropeAttnFactor ?? 1) * (yarn === undefined ? 1 : yarnMagnitude(freqScale)));
   const thetaScale = f(f(freqBase) ** f(-2 / headDim));
-  const cos = new Float32Array(length * half);
-  const sin = new Float32Array(length * half);
+  const first = (i: number) => (style === "normal" ? 2 * i : i);
+  const second = (i: number) => (style === "normal" ? 2 * i + 1 : i + half);
+  const cos = new Float32Array(length * headDim);
+  const sin = new Float32Array(length * headDim);
   for (let pos = 0; pos < length; pos += 1) {
     let theta = f(pos);
     for (let i = 0; i < half; i += 1) {
@@ -65,14 +73,29 @@ export function ropeTables(
       const interpolated = f(freqScale * extrapolated);
       const mix = yarn?.[i] ?? 0;
       const angle = mix === 0 ? interpolated : f(f(interpolated * (1 - mix)) + f(extrapolated * mix));
-      cos[pos * half + i] = Math.cos(angle) * mscale;
-      sin[pos * half + i] = Math.sin(angle) * mscale;
+      const c = Math.cos(angle) * mscale;
+      const si = Math.sin(angle) * mscale;
+      cos[pos * headDim + first(i)] = c;
+      cos[pos * headDim + second(i)] = c;
+      sin[pos * headDim + first(i)] = si;
+      sin[pos * headDim + second(i)] = si;
       theta = f(theta * thetaScale);
     }
   }
-  const shape: [number, number, number, number] =
-    style === "normal" ? [length, 1, half, 1] : [length, 1, 1, half];
-  return { style, cos: tf.tensor4d(cos, shape), sin: tf.tensor4d(sin, shape) };
+  const rotation = new Float32Array(headDim * headDim);
+  for (let i = 0; i < half; i += 1) {
+    const a = first(i);
+    const b = second(i);
+    rotation[b * headDim + a] = -1; // (x·R)[a] = −x[b]
+    rotation[a * headDim + b] = 1; // (x·R)[b] = x[a]
+  }
+  const shape: [number, number, number] = [length, 1, headDim];
+  return {
+    style,
+    cos: tf.tensor3d(cos, shape),
+    sin: tf.tensor3d(sin, shape),
+    rotation: tf.tensor2d(rotation, [headDim, headDim]),
+  };
 }
 
 /**
@@ -111,23 +134,15 @@ function yarnMagnitude(freqScale: number): number {
 
 /**
  * Rotates `x` [batch, seq, heads, headDim] by position: each pair (a, b) becomes
- * (a·cos θ − b·sin θ, a·sin θ + b·cos θ). Differentiable (reshape, split, multiply, concat).
+ * (a·cos θ − b·sin θ, a·sin θ + b·cos θ), computed as x ⊙ cos + (x·R) ⊙ sin (see {@link RopeTables}).
+ * Differentiable with plain kernels (matMul, multiply, add), and bit-identical to the pairwise formula.
  */
 export function applyRope(x: tf.Tensor4D, tables: RopeTables): tf.Tensor4D {
   return tf.tidy(() => {
     const [batch, seq, heads, headDim] = x.shape;
-    const half = headDim / 2;
-    // normal: [.., d/2, 2] and split the last axis; neox: [.., 2, d/2] and split the one before.
-    const normal = tables.style === "normal";
-    const grouped = normal
-      ? tf.reshape(x, [batch, seq, heads, half, 2])
-      : tf.reshape(x, [batch, seq, heads, 2, half]);
-    const axis = normal ? 4 : 3;
-    const [a, b] = tf.split(grouped, 2, axis);
-    if (a === undefined || b === undefined) throw new Error("split into two parts returned fewer");
-    const rotatedA = tf.sub(tf.mul(a, tables.cos), tf.mul(b, tables.sin));
-    const rotatedB = tf.add(tf.mul(a, tables.sin), tf.mul(b, tables.cos));
-    return tf.reshape(tf.concat([rotatedA, rotatedB], axis), [batch, seq, heads, headDim]);
+    const rows: tf.Tensor2D = tf.reshape(x, [batch * seq * heads, headDim]);
+    const rotated = tf.reshape(tf.matMul(rows, tables.rotation), [batch, seq, heads, headDim]);
+    return tf.add(tf.mul(x, tables.cos), tf.mul(rotated, tables.sin));
   });
 }
 
@@ -135,4 +150,5 @@ export function applyRope(x: tf.Tensor4D, tables: RopeTables): tf.Tensor4D {
 export function disposeRopeTables(tables: RopeTables): void {
   tables.cos.dispose();
   tables.sin.dispose();
+  tables.rotation.dispose();
 }

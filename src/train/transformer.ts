@@ -3,8 +3,28 @@
 // `initTrainingBackend()` has registered the gradients (wasm included).
 import * as tf from "@tensorflow/tfjs-core";
 import { CaiError } from "../errors/cai-error.js";
-import { embeddingLookup, oneHotFloat } from "./embedding.js";
-import { type BlockLora, type LoraAdapter, loraProject } from "./lora.js";
+import { embeddingLookup } from "./embedding.js";
+import {
+  attentionMix,
+  checkpointed,
+  checkpointedBlocks,
+  frozenMatMul,
+  headLogprobs,
+  type LmHead,
+  maskedSoftmax,
+  needsGradient,
+  replayedMatMul,
+  tapeActive,
+} from "./fast-ops.js";
+import {
+  type BlockLora,
+  type LoraAdapter,
+  type LoraTarget,
+  loraDropoutSnapshot,
+  loraProject,
+  loraTargets,
+  replayLoraDropout,
+} from "./lora.js";
 import { applyRope, type RopeTables, ropeTables } from "./rope.js";
 import type { BlockWeights, TransformerWeights } from "./weights.js";
 
@@ -32,11 +52,59 @@ export function forwardHidden(
       kvHeads: config.headCountKv,
       headDim: config.headDim,
     };
+    // LoRA training: the base weights are frozen unless they are trainable variables (see needsGradient).
+    const baseFrozen = lora !== undefined;
+    const taped = tapeActive();
+    const checkpoints = taped ? checkpointedBlocks(config, batch, seq) : 0;
     let hidden = embeddingLookup(weights.tokenEmbedding, tokens.flat());
     weights.blocks.forEach((block, i) => {
-      const adapted: Adapted = { block, lora: lora?.blocks[i], scale: lora?.scale ?? 1 };
-      hidden = tf.add(hidden, attention(adapted, rmsNorm(hidden, block.attnNorm, eps), shape, rope, mask));
-      hidden = tf.add(hidden, feedForward(adapted, rmsNorm(hidden, block.ffnNorm, eps)));
+      const adapted: Adapted = { block, lora: lora?.blocks[i], scale: lora?.scale ?? 1, baseFrozen };
+      const run = (x: tf.Tensor2D) => transformerBlock(adapted, x, shape, rope, mask, eps);
+      const input = hidden;
+      if (i < checkpoints) {
+        // Keep the block's input and its products by the base weights; the backward pass recomputes the
+        // rest of the block (norms, RoPE, attention, LoRA updates with the same dropout masks).
+        const dropout = loraDropoutSnapshot();
+        const xNeedsGradient = i > 0 || needsGradient(weights.tokenEmbedding, baseFrozen);
+        const constants = [rope.cos, rope.sin, rope.rotation, mask];
+        const record = (x: tf.Tensor2D) => {
+          const keep: tf.Tensor[] = [];
+          const products: Products = (a, w) => {
+            const y: tf.Tensor2D = tf.matMul(a, w);
+            keep.push(y);
+            return y;
+          };
+          return { output: transformerBlock({ ...adapted, products }, x, shape, rope, mask, eps), keep };
+        };
+        hidden = checkpointed(
+          input,
+          blockParameters(adapted),
+          xNeedsGradient,
+          record,
+          constants,
+          (x, saved, kept) => {
+            const [cos, sin, rotation, savedMask] = saved as [
+              tf.Tensor3D,
+              tf.Tensor3D,
+              tf.Tensor2D,
+              tf.Tensor2D,
+            ];
+            const savedRope: RopeTables = { style: rope.style, cos, sin, rotation };
+            let next = 0;
+            const products: Products = (a, w, frozen) => {
+              const y = kept[next++];
+              if (y === undefined) throw new Error("the recomputed block runs more products than it kept");
+              return replayedMatMul(a, w, y, !frozen);
+            };
+            return replayLoraDropout(dropout, () =>
+              transformerBlock({ ...adapted, products }, x, shape, savedRope, savedMask, eps),
+            );
+          },
+        );
+      } else if (!taped) {
+        // Nothing is recorded: free each block's intermediates as soon as it is done.
+        hidden = tf.tidy(() => run(input));
+      } else hidden = run(input);
     });
     return rmsNorm(hidden, weights.outputNorm, eps);
   });
@@ -71,17 +139,21 @@ export function tokenLogprobs(
   lora?: LoraAdapter,
 ): tf.Tensor2D {
   const { batch, seq } = checkTokens(weights, tokens);
-  const vocab = weights.config.vocabSize;
   if (seq < 2) return tf.zeros([batch, 0]);
   return tf.tidy(() => {
-    const logits = tf.slice(forwardLogits(weights, tokens, lora), [0, 0, 0], [batch, seq - 1, vocab]);
-    const targets = tf.tensor2d(
-      tokens.map((row) => row.slice(1)),
-      [batch, seq - 1],
-      "int32",
-    );
-    const chosen = oneHotFloat(targets, vocab);
-    return tf.sum(tf.mul(tf.logSoftmax(logits), chosen), -1);
+    const hidden = forwardHidden(weights, tokens, lora);
+    const dim = weights.config.embeddingLength;
+    // The rows that predict a next token: all but each sequence's last.
+    const rows: tf.Tensor2D =
+      batch === 1
+        ? tf.slice(hidden, [0, 0], [seq - 1, dim])
+        : tf.reshape(tf.slice(tf.reshape(hidden, [batch, seq, dim]), [0, 0, 0], [batch, seq - 1, dim]), [
+            batch * (seq - 1),
+            dim,
+          ]);
+    const targets = tokens.flatMap((row) => row.slice(1));
+    // LM head, log-softmax and target pick fused, chunk by chunk: [tokens, vocab] never exists at once.
+    return tf.reshape(headLogprobs(rows, lmHeadOf(weights, lora !== undefined), targets), [batch, seq - 1]);
   });
 }
 
@@ -100,6 +172,16 @@ export function sequenceLogprobs(
   } finally {
     logprobs.dispose();
   }
+}
+
+/** The LM head as {@link headLogprobs} takes it: `output`, or the token embedding when `tiedHead`. */
+function lmHeadOf(weights: TransformerWeights, baseFrozen: boolean): LmHead {
+  const weight = weights.tiedHead ? weights.tokenEmbedding : weights.output;
+  return {
+    weight,
+    layout: weights.tiedHead ? "vocabDim" : "dimVocab",
+    trainable: needsGradient(weight, baseFrozen),
+  };
 }
 
 /** The LM head [dim, vocab]: `output`, or the token embedding transposed when `tiedHead` makes them one. */
@@ -155,60 +237,136 @@ interface Adapted {
   readonly block: BlockWeights;
   readonly lora: BlockLora | undefined;
   readonly scale: number;
+  /** LoRA training: base weights that are not trainable variables get no gradient. */
+  readonly baseFrozen: boolean;
+  /** How x · W is computed (recorded or replayed in a checkpointed block); default a plain product. */
+  readonly products?: Products;
+}
+
+/** Computes x · W for a projection (`frozen`: W gets no gradient). */
+type Products = (x: tf.Tensor2D, w: tf.Tensor2D, frozen: boolean) => tf.Tensor2D;
+
+/** The tensors of a block a gradient may be asked for: its LoRA factors and its trainable weights. */
+function blockParameters({ block, lora, baseFrozen }: Adapted): tf.Tensor[] {
+  const parameters: tf.Tensor[] = [];
+  for (const target of loraTargets) {
+    const pair = lora?.[target];
+    if (pair) parameters.push(pair.a, pair.b);
+  }
+  const weights = [
+    block.attnNorm,
+    block.wq,
+    block.wk,
+    block.wv,
+    block.bq,
+    block.bk,
+    block.bv,
+    block.wo,
+    block.ffnNorm,
+    block.wGate,
+    block.wUp,
+    block.wDown,
+  ];
+  for (const w of weights) if (w !== undefined && needsGradient(w, baseFrozen)) parameters.push(w);
+  return parameters;
+}
+
+/** One pre-norm transformer block: attention then SwiGLU, each added to the residual stream. */
+function transformerBlock(
+  adapted: Adapted,
+  x: tf.Tensor2D,
+  shape: AttentionShape,
+  rope: RopeTables,
+  mask: tf.Tensor2D,
+  eps: number,
+): tf.Tensor2D {
+  const { block } = adapted;
+  const mid: tf.Tensor2D = tf.add(x, attention(adapted, rmsNorm(x, block.attnNorm, eps), shape, rope, mask));
+  return tf.add(mid, feedForward(adapted, rmsNorm(mid, block.ffnNorm, eps)));
+}
+
+/** x · W (+ b) (+ LoRA), W [in, out]; a frozen W takes the product that keeps nothing for its gradient. */
+function project(
+  { lora, scale, baseFrozen, products }: Adapted,
+  x: tf.Tensor2D,
+  weight: tf.Tensor2D,
+  bias: tf.Tensor1D | undefined,
+  target: LoraTarget,
+): tf.Tensor2D {
+  const frozen = !needsGradient(weight, baseFrozen);
+  const product = products
+    ? (a: tf.Tensor2D, w: tf.Tensor2D) => products(a, w, frozen)
+    : frozen
+      ? frozenMatMul
+      : tf.matMul;
+  return loraProject(x, weight, bias, lora?.[target], scale, product);
 }
 
 /**
  * Causal multi-head attention with grouped KV heads, on normalised input x [batch·seq, dim]:
- * softmax(q·kᵀ / √headDim + mask) · v per head, then the output projection.
+ * softmax(q·kᵀ / √headDim + mask) · v per head, then the output projection. The query heads sharing a KV
+ * head are stacked along the rows, so each (sequence, KV head) is two plain 2-D matMuls
+ * ([group·seq, headDim]·[headDim, seq] and [group·seq, seq]·[seq, headDim]): no tiled copies of K and V and
+ * no batched 3-D matMul (both slow on wasm). q is scaled by 1/√headDim before the product.
  */
 function attention(
-  { block, lora, scale }: Adapted,
+  adapted: Adapted,
   x: tf.Tensor2D,
   shape: AttentionShape,
   rope: RopeTables,
   mask: tf.Tensor2D,
 ): tf.Tensor2D {
+  const { block } = adapted;
   const { batch, seq, heads, kvHeads, headDim } = shape;
-  // x · W (+ b) (+ LoRA): W is stored [in, out] so this is a plain matMul.
-  const project = (w: tf.Tensor2D, bias: tf.Tensor1D | undefined, pair: BlockLora[keyof BlockLora]) =>
-    loraProject(x, w, bias, pair, scale);
+  const group = heads / kvHeads;
+  const units = batch * kvHeads;
   const q = applyRope(
-    tf.reshape(project(block.wq, block.bq, lora?.attn_q), [batch, seq, heads, headDim]),
+    tf.reshape(project(adapted, x, block.wq, block.bq, "attn_q"), [batch, seq, heads, headDim]),
     rope,
   );
-  const k = expandKvHeads(
-    applyRope(tf.reshape(project(block.wk, block.bk, lora?.attn_k), [batch, seq, kvHeads, headDim]), rope),
-    heads,
+  const k = applyRope(
+    tf.reshape(project(adapted, x, block.wk, block.bk, "attn_k"), [batch, seq, kvHeads, headDim]),
+    rope,
   );
-  const v = expandKvHeads(
-    tf.reshape(project(block.wv, block.bv, lora?.attn_v), [batch, seq, kvHeads, headDim]),
-    heads,
+  const v = tf.reshape(project(adapted, x, block.wv, block.bv, "attn_v"), [batch, seq, kvHeads, headDim]);
+  // [batch, kvHeads, group, seq, headDim] rows; keys transposed explicitly to [headDim, seq] per unit.
+  const qRows: tf.Tensor2D = tf.reshape(
+    tf.transpose(
+      tf.reshape(tf.mul(q, 1 / Math.sqrt(headDim)), [batch, seq, kvHeads, group, headDim]),
+      [0, 2, 3, 1, 4],
+    ),
+    [units * group * seq, headDim],
   );
-  // Keys are transposed explicitly to [.., headDim, seq]: matMul's transpose flags are slow on wasm.
-  const q3 = tf.reshape(tf.transpose(q, [0, 2, 1, 3]), [batch * heads, seq, headDim]);
-  const kT3 = tf.reshape(tf.transpose(k, [0, 2, 3, 1]), [batch * heads, headDim, seq]);
-  const v3 = tf.reshape(tf.transpose(v, [0, 2, 1, 3]), [batch * heads, seq, headDim]);
-  const scores = tf.add(tf.mul(tf.matMul(q3, kT3), 1 / Math.sqrt(headDim)), mask);
-  const mixed = tf.reshape(tf.matMul(tf.softmax(scores), v3), [batch, heads, seq, headDim]);
-  const merged: tf.Tensor2D = tf.reshape(tf.transpose(mixed, [0, 2, 1, 3]), [batch * seq, heads * headDim]);
-  return loraProject(merged, block.wo, undefined, lora?.attn_output, scale);
-}
-
-/** GQA: [batch, seq, kvHeads, d] → [batch, seq, heads, d], query head h reading KV head ⌊h / (heads/kvHeads)⌋. */
-function expandKvHeads(x: tf.Tensor4D, heads: number): tf.Tensor4D {
-  const [batch, seq, kvHeads, headDim] = x.shape;
-  const group = heads / kvHeads;
-  if (group === 1) return x;
-  const copies = tf.tile(tf.reshape(x, [batch, seq, kvHeads, 1, headDim]), [1, 1, 1, group, 1]);
-  return tf.reshape(copies, [batch, seq, heads, headDim]);
+  const kCols: tf.Tensor2D = tf.reshape(tf.transpose(k, [0, 2, 3, 1]), [units * headDim, seq]);
+  const vRows: tf.Tensor2D = tf.reshape(tf.transpose(v, [0, 2, 1, 3]), [units * seq, headDim]);
+  const split = (t: tf.Tensor2D): tf.Tensor2D[] => (units === 1 ? [t] : tf.split(t, units, 0));
+  const [qs, ks, vs] = [split(qRows), split(kCols), split(vRows)];
+  const outs = qs.map((qi, u) => {
+    const scores = tf.reshape(tf.matMul(qi, ks[u] as tf.Tensor2D), [group, seq, seq]);
+    const probs: tf.Tensor2D = tf.reshape(maskedSoftmax(scores, mask), [group * seq, seq]);
+    return attentionMix(probs, vs[u] as tf.Tensor2D);
+  });
+  const mixed = tf.reshape(units === 1 ? (outs[0] as tf.Tensor2D) : tf.concat(outs, 0), [
+    batch,
+    kvHeads,
+    group,
+    seq,
+    headDim,
+  ]);
+  const merged: tf.Tensor2D = tf.reshape(tf.transpose(mixed, [0, 3, 1, 2, 4]), [
+    batch * seq,
+    heads * headDim,
+  ]);
+  return project(adapted, merged, block.wo, undefined, "attn_output");
 }
 
 /** SwiGLU: down(silu(gate(x)) ⊙ up(x)), silu(z) = z·σ(z). */
-function feedForward({ block, lora, scale }: Adapted, x: tf.Tensor2D): tf.Tensor2D {
-  const gate = loraProject(x, block.wGate, undefined, lora?.ffn_gate, scale);
+function feedForward(adapted: Adapted, x: tf.Tensor2D): tf.Tensor2D {
+  const { block } = adapted;
+  const gate = project(adapted, x, block.wGate, undefined, "ffn_gate");
   const activated: tf.Tensor2D = tf.mul(
     tf.mul(gate, tf.sigmoid(gate)),
-    loraProject(x, block.wUp, undefined, lora?.ffn_up, scale),
+    project(adapted, x, block.wUp, undefined, "ffn_up"),
   );
-  return loraProject(activated, block.wDown, undefined, lora?.ffn_down, scale);
+  return project(adapted, activated, block.wDown, undefined, "ffn_down");
 }
