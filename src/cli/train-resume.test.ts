@@ -15,7 +15,8 @@ const questions = ["what colour is the sea?", "tell me about water", "hello", "a
 function trainArgs(base: string, data: string, out: string): string[] {
   return [
     ...["train", "sft", "--base", base, "--data", data, "--out", out],
-    ...["--steps", "12", "--lr", "1e-2", "--rank", "4", "--batch-size", "2", "--seed", "5"],
+    ...["--steps", "12", "--lr", "1e-2", "--rank", "4", "--batch-size", "1", "--grad-accumulation", "2"],
+    ...["--seed", "5"],
     ...["--checkpoint-every", "1", "--dropout", "0.1"],
   ];
 }

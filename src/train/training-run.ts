@@ -150,8 +150,10 @@ export interface TrainRunOptions {
   readonly alpha?: number;
   /** Optimizer updates in total (counting those of a resumed run). Default 100. */
   readonly steps?: number;
-  /** Examples per update. Default 1. */
+  /** Examples per forward/backward pass (micro-batch). Default 1. */
   readonly batchSize?: number;
+  /** Micro-batches whose gradients are averaged into one update (batch size × this per update). Default 1. */
+  readonly gradAccumulation?: number;
   /** Peak learning rate (warmup, then cosine decay). Default: the objective's. */
   readonly lr?: number;
   /** Seed of the adapter's initialisation, dropout and the data order. Default 0. */
@@ -204,16 +206,18 @@ export function runTrainLoop<E>(
 ): Promise<TrainLoopResult> {
   const { steps, batchSize, lr, seed } = plan;
   const evalEvery = options.evalEvery ?? Math.max(1, Math.floor(steps / 10));
+  const gradAccumulation = options.gradAccumulation ?? 1;
   return trainLoop({
     objective: run.objective,
     examples: run.examples,
     ...(run.held.length > 0 ? { evalExamples: run.held, evalEvery } : {}),
     batchSize,
+    gradAccumulation,
     totalSteps: steps,
     learningRate: { peak: lr, warmupSteps: Math.min(10, Math.floor(steps / 10)) },
     maxGradNorm: 1,
     seed,
-    settings: run.settings,
+    settings: { ...run.settings, gradAccumulation },
     resume: options.resume ?? false,
     checkpointEvery: options.checkpointEvery ?? 50,
     checkpointDir: path.join(options.out, "checkpoints"),

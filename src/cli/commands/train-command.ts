@@ -26,6 +26,7 @@ interface CommonFlags {
   steps: number;
   lr?: number;
   batchSize: number;
+  gradAccumulation: number;
   seed: number;
   maxLength?: number;
   resume?: boolean;
@@ -64,7 +65,13 @@ function commonOptions(command: Command, what: string, lr: string): Command {
     .option("--alpha <x>", "LoRA alpha (the update is scaled by alpha / rank)", positiveFlag("--alpha"), 16)
     .option("--steps <n>", "optimizer updates", intFlag("--steps", 1), 100)
     .option("--lr <x>", `peak learning rate (warmup, then cosine decay; default ${lr})`, positiveFlag("--lr"))
-    .option("--batch-size <n>", "examples per update", intFlag("--batch-size", 1), 1)
+    .option("--batch-size <n>", "examples per forward/backward pass", intFlag("--batch-size", 1), 1)
+    .option(
+      "--grad-accumulation <n>",
+      "passes whose gradients make one update (examples per update: batch size × n)",
+      intFlag("--grad-accumulation", 1),
+      1,
+    )
     .option("--seed <n>", "seed of the adapter's initialisation and the data order", intFlag("--seed"), 0)
     .option(
       "--max-length <n>",
@@ -87,6 +94,7 @@ function commonSettings(flags: CommonFlags) {
     steps: flags.steps,
     ...(flags.lr === undefined ? {} : { lr: flags.lr }),
     batchSize: flags.batchSize,
+    gradAccumulation: flags.gradAccumulation,
     seed: flags.seed,
     resume: flags.resume ?? false,
     checkpointEvery: flags.checkpointEvery,
