@@ -17,6 +17,7 @@ import type { ChatMessage } from "../models/model.js";
 import { chatMessagesOf, type RowFailure, rowFailure } from "./chat-rows.js";
 import { sftExampleFromMessages } from "./chat-tokens.js";
 import type { DpoPair } from "./dpo.js";
+import type { DataLoader } from "./training-run.js";
 
 /** One preference: a conversation so far and two final assistant answers. */
 export interface PreferenceRow {
@@ -136,4 +137,40 @@ export function preferencePair(
     if (!CaiError.isInstance(error)) throw error;
     throw new CaiError(`line ${row.line}: ${error.message}`, { cause: error });
   }
+}
+
+/** What a loader does with one tokenised pair that may be too long: keep it (maybe cut, with a note) or skip it. */
+export type PairFit = (
+  pair: DpoPair,
+  maxLength: number,
+) => { pair: DpoPair; note?: string } | { skip: string };
+
+/**
+ * A {@link DataLoader} of preference files: every row read and tokenised (errors name the line), then
+ * `fitPair` to the length limit; the loader warns about cut and skipped rows and refuses a file left empty.
+ */
+export function preferencePairLoader(fitPair: PairFit): DataLoader<DpoPair> {
+  return async (file, tokenizer, maxLength, warn) => {
+    const examples: DpoPair[] = [];
+    let skipped = 0;
+    for (const row of await readPreferenceRows(file)) {
+      let pair: DpoPair;
+      try {
+        pair = preferencePair(tokenizer.renderer, row, tokenizer.endOfTurn);
+      } catch (error) {
+        if (!CaiError.isInstance(error)) throw error;
+        throw new InputFileError(file, error.message, { line: row.line }, { cause: error });
+      }
+      const fitted = fitPair(pair, maxLength);
+      if ("skip" in fitted) {
+        warn(`${file}:${row.line}: skipped, ${fitted.skip}`);
+        skipped += 1;
+        continue;
+      }
+      if (fitted.note !== undefined) warn(`${file}:${row.line}: ${fitted.note}`);
+      examples.push(fitted.pair);
+    }
+    if (examples.length === 0) throw new InputFileError(file, "no preference pair fits --max-length");
+    return { examples, skipped };
+  };
 }

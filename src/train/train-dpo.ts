@@ -7,12 +7,11 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { CaiError } from "../errors/cai-error.js";
-import { InputFileError } from "../errors/input-file-error.js";
 import { initTrainingBackend } from "./backend.js";
 import type { TrainSetting } from "./checkpoint.js";
 import { type DpoPair, dpoLoss, dpoMargins, type ReferenceLogprobs, referenceLogprobs } from "./dpo.js";
 import { createLora, disposeLora, dropoutSeed, loraTargets, loraVariables, withLoraDropout } from "./lora.js";
-import { preferencePair, readPreferenceRows } from "./preference-data.js";
+import { preferencePairLoader } from "./preference-data.js";
 import { preferenceAccuracy } from "./preference-loss.js";
 import { AdamW } from "./sft.js";
 import type { TrainObjective } from "./train-loop.js";
@@ -23,8 +22,8 @@ import {
   loadRunData,
   runPlan,
   runTrainLoop,
-  type Tokenizer,
   type TrainRunOptions,
+  type TrainRunResult,
   writeAdapterOutputs,
 } from "./training-run.js";
 import { disposeWeights, loadWeights, type TransformerWeights } from "./weights.js";
@@ -49,16 +48,9 @@ export interface DpoEvaluation {
 }
 
 /** What {@link trainDpo} produced. */
-export interface TrainDpoResult extends AdapterOutputs {
-  /** The GGUF adapter written (as `adapter`). */
-  readonly output: string;
-  readonly step: number;
-  readonly resumedFrom: number;
-  readonly stopped: boolean;
+export interface TrainDpoResult extends AdapterOutputs, TrainRunResult {
+  /** Pairs trained on. */
   readonly pairs: number;
-  readonly skipped: number;
-  readonly firstLoss: number;
-  readonly finalLoss: number;
   /** With `evalData`: the held-out figures before and after this run's updates. */
   readonly eval?: { readonly start: DpoEvaluation; readonly end: DpoEvaluation };
 }
@@ -69,38 +61,15 @@ export interface DpoExample {
   readonly reference: ReferenceLogprobs;
 }
 
-/** Reads and tokenises the pairs of `file`, cut to `maxLength`. */
-async function loadPairs(
-  file: string,
-  tokenizer: Tokenizer,
-  maxLength: number,
-  warn: (message: string) => void,
-): Promise<{ examples: DpoPair[]; skipped: number }> {
-  const rows = await readPreferenceRows(file);
-  const pairs: DpoPair[] = [];
-  let skipped = 0;
-  for (const row of rows) {
-    let pair: DpoPair;
-    try {
-      pair = preferencePair(tokenizer.renderer, row, tokenizer.endOfTurn);
-    } catch (error) {
-      if (!CaiError.isInstance(error)) throw error;
-      throw new InputFileError(file, error.message, { line: row.line }, { cause: error });
-    }
-    const chosen = fitLength(pair.chosen, maxLength);
-    const rejected = fitLength(pair.rejected, maxLength);
-    if (chosen === undefined || rejected === undefined) {
-      warn(`${file}:${row.line}: skipped, an answer starts after ${maxLength} tokens`);
-      skipped += 1;
-      continue;
-    }
-    if (chosen !== pair.chosen || rejected !== pair.rejected)
-      warn(`${file}:${row.line}: cut to ${maxLength} tokens`);
-    pairs.push({ ...pair, chosen, rejected });
-  }
-  if (pairs.length === 0) throw new InputFileError(file, "no preference pair fits --max-length");
-  return { examples: pairs, skipped };
-}
+/** Preference files for DPO: each side cut to the length limit, a pair skipped when an answer is cut away. */
+const loadPairs = preferencePairLoader((pair, maxLength) => {
+  const chosen = fitLength(pair.chosen, maxLength);
+  const rejected = fitLength(pair.rejected, maxLength);
+  if (chosen === undefined || rejected === undefined)
+    return { skip: `an answer starts after ${maxLength} tokens` };
+  if (chosen === pair.chosen && rejected === pair.rejected) return { pair };
+  return { pair: { ...pair, chosen, rejected }, note: `cut to ${maxLength} tokens` };
+});
 
 /**
  * The reference log-probabilities of `pairs`, from `cache` when it was written for the same inputs

@@ -4,12 +4,9 @@
 // the targets). Held-out accuracy and calibration are measured before and after, and the model is written
 // as a directory that `reward:DIR` loads as a scorer (src/models/reward).
 import path from "node:path";
-import { CaiError } from "../errors/cai-error.js";
-import { InputFileError } from "../errors/input-file-error.js";
 import { initTrainingBackend } from "./backend.js";
-import type { DpoPair } from "./dpo.js";
 import { createLora, disposeLora } from "./lora.js";
-import { preferencePair, readPreferenceRows } from "./preference-data.js";
+import { preferencePairLoader } from "./preference-data.js";
 import {
   createRewardHead,
   disposeRewardHead,
@@ -20,13 +17,13 @@ import {
   writeRewardModel,
 } from "./reward-model.js";
 import {
-  type DataLoader,
   freshAdapterPath,
   inputSettings,
   loadRunData,
   runPlan,
   runTrainLoop,
   type TrainRunOptions,
+  type TrainRunResult,
 } from "./training-run.js";
 import { disposeWeights, loadWeights } from "./weights.js";
 
@@ -37,16 +34,11 @@ import { disposeWeights, loadWeights } from "./weights.js";
 export type TrainRewardModelOptions = TrainRunOptions;
 
 /** What {@link trainRewardModel} produced. */
-export interface TrainRewardModelResult {
+export interface TrainRewardModelResult extends TrainRunResult {
   /** The reward model directory (load it as `reward:<output>`). */
   readonly output: string;
-  readonly step: number;
-  readonly resumedFrom: number;
-  readonly stopped: boolean;
+  /** Pairs trained on. */
   readonly pairs: number;
-  readonly skipped: number;
-  readonly firstLoss: number;
-  readonly finalLoss: number;
   /** With `evalData`: held-out accuracy, loss and calibration before and after this run's updates. */
   readonly eval?: { readonly start: RewardEvaluation; readonly end: RewardEvaluation };
 }
@@ -56,28 +48,11 @@ export interface TrainRewardModelResult {
  * scorer renders them). A pair with a side longer than `maxLength` is skipped, not cut: the score is read
  * at the last token, which a cut would move into the middle of the answer.
  */
-const loadPairs: DataLoader<DpoPair> = async (file, tokenizer, maxLength, warn) => {
-  const rows = await readPreferenceRows(file);
-  const examples: DpoPair[] = [];
-  let skipped = 0;
-  for (const row of rows) {
-    let pair: DpoPair;
-    try {
-      pair = preferencePair(tokenizer.renderer, row, tokenizer.endOfTurn);
-    } catch (error) {
-      if (!CaiError.isInstance(error)) throw error;
-      throw new InputFileError(file, error.message, { line: row.line }, { cause: error });
-    }
-    if (Math.max(pair.chosen.tokens.length, pair.rejected.tokens.length) > maxLength) {
-      warn(`${file}:${row.line}: skipped, longer than ${maxLength} tokens`);
-      skipped += 1;
-      continue;
-    }
-    examples.push(pair);
-  }
-  if (examples.length === 0) throw new InputFileError(file, "no preference pair fits --max-length");
-  return { examples, skipped };
-};
+const loadPairs = preferencePairLoader((pair, maxLength) =>
+  Math.max(pair.chosen.tokens.length, pair.rejected.tokens.length) > maxLength
+    ? { skip: `longer than ${maxLength} tokens` }
+    : { pair },
+);
 
 /**
  * Trains a reward model on `options.base` from the pairs of `options.data` (checkpoints in

@@ -31,6 +31,7 @@ import {
   runTrainLoop,
   type Tokenizer,
   type TrainRunOptions,
+  type TrainRunResult,
   writeAdapterOutputs,
 } from "./training-run.js";
 import { disposeWeights, loadWeights, type TransformerWeights } from "./weights.js";
@@ -48,7 +49,7 @@ export interface TrainSftOptions extends TrainRunOptions {
 }
 
 /** What {@link trainSft} produced. */
-export interface TrainSftResult {
+export interface TrainSftResult extends TrainRunResult {
   /** The file written: the GGUF adapter, or with `full` the GGUF model. */
   readonly output: string;
   /** LoRA: the GGUF adapter (a new file name on every run: llama.cpp caches adapters by path). */
@@ -57,18 +58,8 @@ export interface TrainSftResult {
   readonly peft?: AdapterOutputs["peft"];
   /** Full: the fine-tuned GGUF model. */
   readonly model?: string;
-  /** Updates done (including those restored from a checkpoint). */
-  readonly step: number;
-  /** The step this run resumed from (0: fresh). */
-  readonly resumedFrom: number;
-  /** True when `stop` ended the run early. */
-  readonly stopped: boolean;
-  /** How many conversations were trained on, and how many were skipped. */
+  /** Conversations trained on. */
   readonly examples: number;
-  readonly skipped: number;
-  /** Loss of the first and of the last update (NaN when no update was done). */
-  readonly firstLoss: number;
-  readonly finalLoss: number;
   /** The held-out loss before and after this run's updates (with `evalData`). */
   readonly evalLoss?: { readonly start: number; readonly end: number };
 }

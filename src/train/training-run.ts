@@ -269,3 +269,20 @@ export async function loadRunData<E>(
     await tokenizer.close();
   }
 }
+
+/** What every objective's run reports. */
+export interface TrainRunResult {
+  /** The file or directory written (adapter, model or reward model). */
+  readonly output: string;
+  /** Updates done (including those restored from a checkpoint). */
+  readonly step: number;
+  /** The step this run resumed from (0: fresh). */
+  readonly resumedFrom: number;
+  /** True when `stop` ended the run early. */
+  readonly stopped: boolean;
+  /** Training rows skipped (too long). */
+  readonly skipped: number;
+  /** Loss of the first and of the last update (NaN when no update was done). */
+  readonly firstLoss: number;
+  readonly finalLoss: number;
+}
