@@ -1,7 +1,9 @@
 // `POST /v1/chat/completions`: OpenAI's chat API (plain and streamed) over any served `LanguageModel`,
-// with vLLM's `continue_final_message` for prefilled assistant answers.
+// with vLLM's `continue_final_message` for prefilled assistant answers and `prompt_logprobs` for scoring
+// a chat prompt's own tokens exactly.
 import { randomUUID } from "node:crypto";
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply } from "fastify";
+import { LlamaLanguageModel } from "../models/llama/llama-language-model.js";
 import type { GenerateOptions, GenerateResult } from "../models/model.js";
 import { chatLogprobs } from "./logprobs-format.js";
 import { ApiError, openAIErrorBody, toApiError } from "./openai-errors.js";
@@ -36,16 +38,31 @@ export function registerChatCompletionsRoute(app: FastifyInstance, context: Serv
         created: Math.floor(Date.now() / 1000),
         model: name,
       };
+      if (body.stream && body.prompt_logprobs !== null && body.prompt_logprobs !== undefined)
+        throw new ApiError(
+          400,
+          "prompt_logprobs: not available with stream: true",
+          "invalid_request_error",
+          "invalid_value",
+          "prompt_logprobs",
+        );
       if (body.stream) {
         const includeUsage = body.stream_options?.include_usage === true;
         return streamChat(reply, scope, request.log, head, includeUsage, (onText) =>
           model.generate({ ...options, signal: scope.signal, onText }),
         );
       }
+      const promptLogprobs =
+        body.prompt_logprobs === null || body.prompt_logprobs === undefined
+          ? undefined
+          : await scope.run(
+              chatPromptLogprobs(model, name, options.messages, body.prompt_logprobs, scope.signal),
+            );
       const result = await scope.run(model.generate({ ...options, signal: scope.signal }));
       return {
         ...head,
         object: "chat.completion",
+        ...(promptLogprobs ? { prompt_logprobs: promptLogprobs } : {}),
         choices: [
           {
             index: 0,
@@ -58,6 +75,53 @@ export function registerChatCompletionsRoute(app: FastifyInstance, context: Serv
       };
     }),
   );
+}
+
+/** One prompt position of vLLM's `prompt_logprobs`: token id → its log-probability (and rank when known). */
+type PromptLogprobEntry = Record<string, { logprob: number; rank?: number; decoded_token: string }>;
+
+/**
+ * vLLM's `prompt_logprobs` for a chat request: the messages rendered as the model sees them (a final
+ * assistant message continued), then for each token after the first its log-probability given the
+ * tokens before it, and the `top` most likely alternatives (`rank` 1…top; the prompt token's rank is
+ * given when it is among them). Needs a model that can score its own prompt (the `llama:` backend).
+ */
+async function chatPromptLogprobs(
+  model: unknown,
+  name: string,
+  messages: GenerateOptions["messages"],
+  top: number,
+  signal: AbortSignal,
+): Promise<Array<PromptLogprobEntry | null>> {
+  if (!(model instanceof LlamaLanguageModel))
+    throw new ApiError(
+      400,
+      `prompt_logprobs: the model ${name} cannot score its prompt`,
+      "invalid_request_error",
+      "unsupported_capability",
+      "prompt_logprobs",
+    );
+  const tokens = model.prompts.chatTokens(messages);
+  const scored = await model.promptLogprobs(tokens, top, signal);
+  return scored.map((entry, i) => {
+    const token = tokens[i];
+    if (entry === null || token === undefined) return null;
+    const result: PromptLogprobEntry = {};
+    entry.top.forEach((alternative, k) => {
+      result[String(alternative.token)] = {
+        logprob: alternative.logprob,
+        rank: k + 1,
+        decoded_token: model.detokenize([alternative.token], { special: true }),
+      };
+    });
+    const rank = entry.top.findIndex((alternative) => alternative.token === token);
+    result[String(token)] = {
+      logprob: entry.logprob,
+      ...(rank >= 0 ? { rank: rank + 1 } : {}),
+      decoded_token: model.detokenize([token], { special: true }),
+    };
+    return result;
+  });
 }
 
 /** The generation options a request asks for (without signal and streaming callback). */

@@ -46,6 +46,11 @@ export const chatCompletionRequestSchema = z.object({
   continue_final_message: z.boolean().nullish(),
   /** vLLM: open a new assistant turn (the default); false with `continue_final_message`. */
   add_generation_prompt: z.boolean().nullish(),
+  /**
+   * vLLM: return the log-probability of every prompt token (as the chat template renders the messages),
+   * with this many alternatives each, in the response's top-level `prompt_logprobs`.
+   */
+  prompt_logprobs: z.number().int().min(0).max(20).nullish(),
 });
 
 /** A parsed chat completion request. */

@@ -70,7 +70,32 @@ describe("openai: backend against cai serve over the same model", () => {
     expect(viaServer.isGreedy).toBe(local.isGreedy);
   });
 
-  it("chat prompts score through top_logprobs, and agree where the choices are listed", async () => {
+  it("chat prompts score exactly through prompt_logprobs, as in-process", async () => {
+    // Choices whose tokens do not merge with the prefix's last token ("(" + "A" does in this vocabulary:
+    // that case falls back, see below).
+    const question = {
+      messages: [{ role: "user" as const, content: "Which is better, (A) or (B)?" }],
+      assistantPrefix: "The answer is:",
+    };
+    for (const choices of [
+      [" yes", " no"],
+      [" yes", " no way, not at all", " perhaps"],
+    ]) {
+      const local = await llama.scoreChoices({ prompt: question, choices });
+      const viaServer = await remote.scoreChoices({ prompt: question, choices });
+      expect(viaServer.method).toBe("exact");
+      viaServer.logprobs.forEach((l, i) => {
+        expect(Math.abs(l - (local.logprobs[i] ?? Number.NaN))).toBeLessThan(1e-4);
+      });
+    }
+  });
+
+  it("chat prompts fall back to top_logprobs where the server cannot score the prompt, agreeing where the choices are listed", async () => {
+    const merged = await remote.scoreChoices({
+      prompt: { messages: [{ role: "user", content: "Which?" }], assistantPrefix: "The answer is: (" },
+      choices: ["A", "B"],
+    });
+    expect(merged.method).toBe("top-logprobs"); // "(A" is one token here: no boundary to score at
     const question = {
       messages: [{ role: "user" as const, content: "Which is better, (A) or (B)?" }],
       assistantPrefix: "The answer is: (",
@@ -88,7 +113,7 @@ describe("openai: backend against cai serve over the same model", () => {
       .slice(0, 2);
     expect(choices).toHaveLength(2);
     const local = await llama.scoreChoices({ prompt: question, choices });
-    const viaServer = await remote.scoreChoices({ prompt: question, choices });
+    const viaServer = await plain.scoreChoices({ prompt: question, choices });
     expect(viaServer.method).toBe("top-logprobs");
     viaServer.probabilities.forEach((p, i) => {
       expect(Math.abs(p - (local.probabilities[i] ?? Number.NaN))).toBeLessThan(1e-4);

@@ -4,6 +4,7 @@
 // lm-evaluation-harness scores such servers: `/v1/completions` with `echo` and `logprobs`, no new tokens.
 import OpenAI from "openai";
 import { InvalidRequestError } from "../errors/invalid-request-error.js";
+import { ModelCallError } from "../errors/model-call-error.js";
 import { UnsupportedCapabilityError } from "../errors/unsupported-capability-error.js";
 import type {
   ChatMessage,
@@ -50,6 +51,8 @@ export class OpenAILanguageModel implements LanguageModel {
   private readonly topLogprobs: number;
   /** Set once the server shows it cannot echo prompt log-probabilities; later calls go straight to the fallback. */
   private echoUnsupported = false;
+  /** Set once the server shows it cannot return a chat prompt's log-probabilities (vLLM's `prompt_logprobs`). */
+  private promptLogprobsUnsupported = false;
 
   constructor(
     readonly modelId: string,
@@ -137,7 +140,64 @@ export class OpenAILanguageModel implements LanguageModel {
       if (echo.kind === "misaligned")
         return choicesFromTop(await this.nextTokenByCompletion(prompt, options), options);
     }
+    if (typeof prompt !== "string" && !this.promptLogprobsUnsupported) {
+      const exact = await this.scoreChatByPromptLogprobs(prompt, options);
+      if (exact) return exact;
+    }
     return choicesFromTop(await this.nextTokenByChat(options), options);
+  }
+
+  /**
+   * Exact choice scores for a chat prompt from vLLM's `prompt_logprobs` (which `cai serve` also answers):
+   * each choice is sent as the continued assistant message, and its log-probability is the sum over the
+   * prompt tokens after the part all choices share. Undefined when the server gives no prompt
+   * log-probabilities (remembered) or a choice's tokens merge with the prompt's (the caller falls back to
+   * the next token's alternatives).
+   */
+  private async scoreChatByPromptLogprobs(
+    prompt: Exclude<ScoreChoicesOptions["prompt"], string>,
+    options: ScoreChoicesOptions,
+  ): Promise<ChoiceScores | undefined> {
+    const prefix = prompt.assistantPrefix ?? "";
+    const sequences = await Promise.all(
+      options.choices.map(async (choice) => {
+        const body = {
+          model: this.modelId,
+          messages: [...prompt.messages, { role: "assistant" as const, content: prefix + choice }],
+          max_tokens: 1,
+          temperature: 0,
+          continue_final_message: true,
+          add_generation_prompt: false,
+          prompt_logprobs: 0,
+        };
+        let completion: unknown;
+        try {
+          completion = await this.call(options, (requestOptions) =>
+            this.client.chat.completions.create(body, requestOptions),
+          );
+        } catch (error) {
+          if (ModelCallError.isInstance(error) && error.status !== undefined && error.status < 500)
+            return undefined;
+          throw error;
+        }
+        return promptTokensOf(completion);
+      }),
+    );
+    if (sequences.some((sequence) => sequence === undefined)) {
+      this.promptLogprobsUnsupported = true;
+      return undefined;
+    }
+    const lists = sequences as PromptToken[][];
+    const shortest = Math.min(...lists.map((l) => l.length));
+    let shared = 0;
+    while (shared < shortest && lists.every((l) => l[shared]?.id === lists[0]?.[shared]?.id)) shared += 1;
+    const logprobs: number[] = [];
+    for (const [i, list] of lists.entries()) {
+      const tail = list.slice(shared);
+      if (tail.length === 0 || tail.map((t) => t.text).join("") !== options.choices[i]) return undefined;
+      logprobs.push(tail.reduce((sum, t) => sum + t.logprob, 0));
+    }
+    return { probabilities: normaliseLogprobs(logprobs), logprobs, method: "exact" };
   }
 
   async logLikelihood(options: LogLikelihoodOptions): Promise<LogLikelihoodResult> {
@@ -289,6 +349,42 @@ type EchoScores =
   | { kind: "scored"; results: LogLikelihoodResult[] }
   | { kind: "unsupported" }
   | { kind: "misaligned" };
+
+/** One prompt token with its log-probability, from vLLM's `prompt_logprobs`. */
+interface PromptToken {
+  readonly id: string;
+  readonly text: string;
+  readonly logprob: number;
+}
+
+/**
+ * The prompt tokens of a chat completion's `prompt_logprobs` (asked with 0 alternatives, so each position
+ * lists the prompt token alone); undefined when the response has none. The first position (null) is kept
+ * as an empty token so positions stay aligned.
+ */
+function promptTokensOf(completion: unknown): PromptToken[] | undefined {
+  const list = (completion as { prompt_logprobs?: unknown }).prompt_logprobs;
+  if (!Array.isArray(list) || list.length === 0) return undefined;
+  const tokens: PromptToken[] = [];
+  for (const entry of list) {
+    if (entry === null) {
+      tokens.push({ id: "", text: "", logprob: 0 });
+      continue;
+    }
+    if (typeof entry !== "object") return undefined;
+    const listed = Object.entries(entry as Record<string, { logprob?: unknown; decoded_token?: unknown }>);
+    // With more than one entry the prompt token is the one without a rank or with the worst one; with 0
+    // alternatives asked there is exactly one.
+    const [id, value] = listed.length === 1 ? (listed[0] as (typeof listed)[number]) : [undefined, undefined];
+    if (id === undefined || typeof value?.logprob !== "number") return undefined;
+    tokens.push({
+      id,
+      text: typeof value.decoded_token === "string" ? value.decoded_token : "",
+      logprob: value.logprob,
+    });
+  }
+  return tokens;
+}
 
 /** One listed alternative for the next token. */
 interface TopToken {
