@@ -221,7 +221,7 @@ export class LlamaLanguageModel implements LanguageModel {
 
   async scoreChoices(options: ScoreChoicesOptions): Promise<ChoiceScores> {
     assertValidChoices(options.choices);
-    const scored = await this.scoreContinuations(options.prompt, options.choices, options.signal);
+    const scored = await this.scoreContinuations(options.prompt, options.choices, options.signal, true);
     const logprobs = scored.map((s) => s.logprob);
     return { probabilities: normaliseLogprobs(logprobs), logprobs, method: "exact" };
   }
@@ -273,8 +273,9 @@ export class LlamaLanguageModel implements LanguageModel {
     prompt: ScoreChoicesOptions["prompt"],
     continuations: readonly string[],
     signal: AbortSignal | undefined,
+    shareMerged = false,
   ): Promise<LogLikelihoodResult[]> {
-    const { prefix, continuations: tokens } = this.renderer.split(prompt, continuations);
+    const { prefix, continuations: tokens } = this.renderer.split(prompt, continuations, { shareMerged });
     this.assertFits(
       prefix.length + Math.max(...tokens.map((t) => t.length)),
       "the prompt plus a continuation",

@@ -85,20 +85,34 @@ export class LlamaPromptRenderer {
   /**
    * The prompt's tokens and, for each continuation, its own tokens after them. As in
    * lm-evaluation-harness, prompt and continuation are tokenised together and split where the
-   * prompt's tokens end, so a continuation is scored the way the model would have written it; where
-   * the joint tokenisation merges across the boundary, the continuation is tokenised on its own.
+   * prompt's tokens end, so a continuation is scored the way the model would have written it.
+   *
+   * Where the joint tokenisation merges across the boundary (e.g. a prompt ending in "(" and a choice
+   * "A", with "(A" one token): for a single continuation, it is tokenised on its own; with `shareMerged`
+   * (choices compared with each other), the context is cut back to the last token all the joint
+   * tokenisations share with the prompt, and each continuation is scored from there — what the model
+   * would write after the shared text, the merged piece of the prompt included alike for every choice.
    */
   split(
     prompt: ScoringPrompt,
     continuations: readonly string[],
+    options: { shareMerged?: boolean } = {},
   ): { prefix: Token[]; continuations: Token[][] } {
     const prefix = this.promptTokens(prompt);
+    const wholes = continuations.map((text) => this.promptTokens(prompt, text));
+    const aligned = wholes.map((whole) => prefix.every((token, i) => whole[i] === token));
+    if (options.shareMerged && aligned.includes(false)) {
+      let shared = 0;
+      while (shared < prefix.length && wholes.every((whole) => whole[shared] === prefix[shared])) shared += 1;
+      if (shared > 0 && wholes.every((whole) => whole.length > shared))
+        return { prefix: prefix.slice(0, shared), continuations: wholes.map((whole) => whole.slice(shared)) };
+    }
     return {
       prefix,
-      continuations: continuations.map((text) => {
-        const whole = this.promptTokens(prompt, text);
-        const aligned = prefix.every((token, i) => whole[i] === token);
-        const tokens = aligned ? whole.slice(prefix.length) : this.model.tokenize(text, false);
+      continuations: continuations.map((text, i) => {
+        const tokens = aligned[i]
+          ? (wholes[i] as Token[]).slice(prefix.length)
+          : this.model.tokenize(text, false);
         if (tokens.length === 0)
           throw new InvalidRequestError(`continuation ${JSON.stringify(text)} has no tokens`);
         return tokens;

@@ -148,55 +148,58 @@ export class OpenAILanguageModel implements LanguageModel {
   }
 
   /**
-   * Exact choice scores for a chat prompt from vLLM's `prompt_logprobs` (which `cai serve` also answers):
-   * each choice is sent as the continued assistant message, and its log-probability is the sum over the
-   * prompt tokens after the part all choices share. Undefined when the server gives no prompt
-   * log-probabilities (remembered) or a choice's tokens merge with the prompt's (the caller falls back to
-   * the next token's alternatives).
+   * Exact choice scores for a chat prompt from vLLM's `prompt_logprobs` (which `cai serve` also answers),
+   * split as the `llama:` backend splits them: the prompt alone and the prompt continued by each choice
+   * are sent as the (continued) assistant message, each choice's tokens are those after the prompt's, or —
+   * where a choice merges with the prompt's last token — after the last token every rendering shares.
+   * Undefined when the server gives no prompt log-probabilities (remembered) or no shared token is left
+   * (the caller falls back to the next token's alternatives).
    */
   private async scoreChatByPromptLogprobs(
     prompt: Exclude<ScoreChoicesOptions["prompt"], string>,
     options: ScoreChoicesOptions,
   ): Promise<ChoiceScores | undefined> {
     const prefix = prompt.assistantPrefix ?? "";
-    const sequences = await Promise.all(
-      options.choices.map(async (choice) => {
-        const body = {
-          model: this.modelId,
-          messages: [...prompt.messages, { role: "assistant" as const, content: prefix + choice }],
-          max_tokens: 1,
-          temperature: 0,
-          continue_final_message: true,
-          add_generation_prompt: false,
-          prompt_logprobs: 0,
-        };
-        let completion: unknown;
-        try {
-          completion = await this.call(options, (requestOptions) =>
+    const render = async (continuation: string | undefined): Promise<PromptToken[] | undefined> => {
+      const text = prefix + (continuation ?? "");
+      const body = {
+        model: this.modelId,
+        messages: text
+          ? [...prompt.messages, { role: "assistant" as const, content: text }]
+          : [...prompt.messages],
+        max_tokens: 1,
+        temperature: 0,
+        ...(text ? { continue_final_message: true, add_generation_prompt: false } : {}),
+        prompt_logprobs: 0,
+      };
+      try {
+        return promptTokensOf(
+          await this.call(options, (requestOptions) =>
             this.client.chat.completions.create(body, requestOptions),
-          );
-        } catch (error) {
-          if (ModelCallError.isInstance(error) && error.status !== undefined && error.status < 500)
-            return undefined;
-          throw error;
-        }
-        return promptTokensOf(completion);
-      }),
-    );
-    if (sequences.some((sequence) => sequence === undefined)) {
+          ),
+        );
+      } catch (error) {
+        if (ModelCallError.isInstance(error) && error.status !== undefined && error.status < 500)
+          return undefined;
+        throw error;
+      }
+    };
+    const [alone, ...wholes] = await Promise.all([undefined, ...options.choices].map(render));
+    if (alone === undefined || wholes.some((w) => w === undefined)) {
       this.promptLogprobsUnsupported = true;
       return undefined;
     }
-    const lists = sequences as PromptToken[][];
-    const shortest = Math.min(...lists.map((l) => l.length));
-    let shared = 0;
-    while (shared < shortest && lists.every((l) => l[shared]?.id === lists[0]?.[shared]?.id)) shared += 1;
-    const logprobs: number[] = [];
-    for (const [i, list] of lists.entries()) {
-      const tail = list.slice(shared);
-      if (tail.length === 0 || tail.map((t) => t.text).join("") !== options.choices[i]) return undefined;
-      logprobs.push(tail.reduce((sum, t) => sum + t.logprob, 0));
+    const lists = wholes as PromptToken[][];
+    const same = (a: PromptToken | undefined, b: PromptToken | undefined) =>
+      a !== undefined && a.id === b?.id;
+    let start = alone.length;
+    if (!lists.every((whole) => alone.every((token, i) => same(whole[i], token)))) {
+      start = 0;
+      while (start < alone.length && lists.every((whole) => same(whole[start], alone[start]))) start += 1;
+      if (start === 0) return undefined;
     }
+    if (lists.some((whole) => whole.length <= start)) return undefined;
+    const logprobs = lists.map((whole) => whole.slice(start).reduce((sum, t) => sum + t.logprob, 0));
     return { probabilities: normaliseLogprobs(logprobs), logprobs, method: "exact" };
   }
 

@@ -1,16 +1,20 @@
 // The pairwise judgment on the generated tiny judge (random weights, so an arbitrary position bias): the
 // debiased label of (y, x) is exactly 1 − that of (x, y) although the raw orders disagree, few-shot
-// examples come before the question as earlier turns.
+// examples come before the question as earlier turns, and the labels from llama.cpp in-process and from the
+// openai: backend through `cai serve` agree within 1e-4.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Constitution } from "../../constitution/constitution-schema.js";
 import { loadDefaultConstitution } from "../../constitution/load-constitution.js";
 import { turnRenderers } from "../../constitution/templates.js";
 import { LlamaLanguageModel } from "../../models/llama/llama-language-model.js";
 import type { LanguageModel } from "../../models/model.js";
+import { OpenAILanguageModel } from "../../models/openai/openai-language-model.js";
+import { type RunningServer, startServer } from "../../serve/index.js";
 import { testModel } from "../../test-support/test-models.js";
 import { comparisonPrompt, type JudgmentContext, judgePair } from "./pairwise-judgment.js";
 
 let llama: LlamaLanguageModel;
+let server: RunningServer;
 let constitution: Constitution;
 
 beforeAll(async () => {
@@ -20,9 +24,11 @@ beforeAll(async () => {
     parallel: 1,
     contextSize: 4096,
   });
+  server = await startServer({ models: [{ name: "tiny", model: llama }], port: 0 });
   constitution = await loadDefaultConstitution();
 });
 afterAll(async () => {
+  await server?.close();
   await llama?.close();
 });
 
@@ -66,5 +72,18 @@ describe("judgePair", () => {
     expect(prompt.messages[1]?.content).toMatch(/^The answer is: \([AB]\)$/);
     expect(prompt.messages[4]?.content).toContain("(A) Ask your neighbour");
     expect(prompt.assistantPrefix).toBe("The answer is: (");
+  });
+
+  it("labels the same in-process and through cai serve with the openai: backend (1e-4)", async () => {
+    const remote = new OpenAILanguageModel("tiny", { baseURL: `${server.url}/v1`, apiKey: "none" });
+    for (const fewShot of [0, 1]) {
+      const local = await judgePair(pair, context(llama, fewShot));
+      const viaHttp = await judgePair(pair, context(remote, fewShot));
+      expect(viaHttp.method).toBe("exact");
+      expect(Math.abs(local.pFirst - viaHttp.pFirst)).toBeLessThan(1e-4);
+      local.orders.forEach((order, i) => {
+        expect(Math.abs(order.pA - (viaHttp.orders[i]?.pA ?? Number.NaN))).toBeLessThan(1e-4);
+      });
+    }
   });
 });
