@@ -1,17 +1,21 @@
 // The pairwise judgment on the generated tiny judge (random weights, so an arbitrary position bias): the
 // debiased label of (y, x) is exactly 1 − that of (x, y) although the raw orders disagree, few-shot
 // examples come before the question as earlier turns, and the labels from llama.cpp in-process and from the
-// openai: backend through `cai serve` agree within 1e-4.
+// openai: backend through `cai serve` agree within 1e-4; chain of thought clamps P(A) to its band, a judge
+// without log-probabilities falls back to verdicts or votes, and principles are ensembled with a seed.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Constitution } from "../../constitution/constitution-schema.js";
 import { loadDefaultConstitution } from "../../constitution/load-constitution.js";
 import { turnRenderers } from "../../constitution/templates.js";
+import { UnsupportedCapabilityError } from "../../models/errors/unsupported-capability-error.js";
 import { LlamaLanguageModel } from "../../models/llama/llama-language-model.js";
 import type { LanguageModel } from "../../models/model.js";
 import { OpenAILanguageModel } from "../../models/openai/openai-language-model.js";
+import { SeededRandom } from "../../random/seeded-random.js";
 import { type RunningServer, startServer } from "../../serve/index.js";
 import { testModel } from "../../test-support/test-models.js";
-import { comparisonPrompt, type JudgmentContext, judgePair } from "./pairwise-judgment.js";
+import { ensembleJudgment } from "./ensemble-judgment.js";
+import { comparisonPrompt, type JudgmentContext, judgePair, verdictLetter } from "./pairwise-judgment.js";
 
 let llama: LlamaLanguageModel;
 let server: RunningServer;
@@ -85,5 +89,71 @@ describe("judgePair", () => {
         expect(Math.abs(order.pA - (viaHttp.orders[i]?.pA ?? Number.NaN))).toBeLessThan(1e-4);
       });
     }
+  });
+});
+
+describe("judgment modes", () => {
+  it("chain of thought: the judge reasons first and P(A) is clamped to the band", async () => {
+    const judged = await judgePair(pair, {
+      ...context(llama),
+      mode: "cot",
+      clamp: [0.499, 0.501],
+      reasoningTokens: 8,
+    });
+    expect(judged.mode).toBe("cot");
+    for (const order of judged.orders) {
+      expect(order.reasoning).toBeDefined();
+      expect(order.pA).toBeGreaterThanOrEqual(0.499);
+      expect(order.pA).toBeLessThanOrEqual(0.501);
+      expect(order.pA + order.pB).toBe(1);
+      const unclamped = order.unclamped ?? Number.NaN;
+      if (unclamped > 0.501) expect(order.pA).toBe(0.501);
+      else if (unclamped < 0.499) expect(order.pA).toBe(0.499);
+      else expect(order.pA).toBe(unclamped);
+    }
+    expect(judged.orders.some((o) => o.unclamped !== o.pA)).toBe(true);
+  });
+
+  it("falls back to verdicts or votes through a backend that declares no log-probabilities", async () => {
+    const blind: LanguageModel = {
+      provider: "blind",
+      modelId: "tiny",
+      fingerprint: "blind|tiny",
+      capabilities: { ...llama.capabilities, scoreChoices: false, logLikelihood: false },
+      generate: (options) => llama.generate(options),
+    };
+    const verdict = await judgePair(pair, context(blind));
+    expect(verdict.mode).toBe("verdict");
+    expect(verdict.method).toBe("verdict");
+    for (const order of verdict.orders) {
+      expect(order.answers).toHaveLength(1);
+      expect(order.logprobs).toBeUndefined();
+    }
+    expect([0, 0.25, 0.5, 0.75, 1]).toContain(verdict.pFirst);
+    const votes = await judgePair(pair, { ...context(blind), mode: "votes", votes: 4, seed: 3 });
+    expect(votes.method).toBe("votes");
+    for (const order of votes.orders) expect(order.answers).toHaveLength(4);
+    await expect(judgePair(pair, { ...context(blind), mode: "logprobs" })).rejects.toThrow(
+      UnsupportedCapabilityError,
+    );
+  });
+
+  it("reads the answer letter of a verdict", () => {
+    expect(["A) because", " b", "(A", "B", ""].map(verdictLetter)).toEqual(["A", "B", "?", "B", "?"]);
+  });
+
+  it("ensembles principles drawn with a seed and averages their labels", async () => {
+    const { judge, renderers, examples } = context(llama);
+    const run = (seed: number) =>
+      ensembleJudgment(
+        pair,
+        { judge, renderers, ...(examples ? { examples } : {}) },
+        { principles: constitution.comparisons, count: 3, random: new SeededRandom(seed) },
+      );
+    const label = await run(5);
+    expect(label.principles).toHaveLength(3);
+    expect(label.judgments.map((j) => j.principle)).toEqual(label.principles);
+    expect(label.pFirst).toBeCloseTo(label.judgments.reduce((s, j) => s + j.pFirst, 0) / 3, 12);
+    expect((await run(5)).principles).toEqual(label.principles);
   });
 });

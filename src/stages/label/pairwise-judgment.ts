@@ -27,8 +27,31 @@ export interface JudgmentContext {
   readonly examples?: readonly ComparisonExample[];
   /** The constitution's comparison principles, to find an example's principle by id. */
   readonly principles?: readonly ComparisonPrinciple[];
+  /**
+   * How the judge answers: `logprobs` (P(A), P(B) from its log-probabilities), `cot` (it reasons first,
+   * then the same, clamped to `clamp`), `verdict` (greedy answer letter: a hard label) or `votes` (`votes`
+   * sampled answers). Default `logprobs` when the judge can score choices, else `verdict`.
+   */
+  readonly mode?: JudgmentMode;
+  /** Chain of thought: the band P(A) is clamped to (the paper: 40–60%). Default [0.4, 0.6]. */
+  readonly clamp?: readonly [number, number];
+  /** Chain of thought: the most tokens of reasoning. Default 256. */
+  readonly reasoningTokens?: number;
+  /** `votes`: how many sampled answers per order. Default 5. */
+  readonly votes?: number;
+  /** `votes`: the seed of the first sample (each next one adds 1). Default 0. */
+  readonly seed?: number;
   readonly signal?: AbortSignal;
 }
+
+/** How a judge answers; see {@link JudgmentContext.mode}. */
+export type JudgmentMode = "logprobs" | "cot" | "verdict" | "votes";
+
+/** What a judgment's probabilities come from. */
+export type JudgmentMethod = ScoringMethod | "verdict" | "votes";
+
+/** The opening of the judge's turn in chain-of-thought mode. */
+export const reasoningOpening = "Let's think step by step:";
 
 /** The judge's answer for one order of the two responses. */
 export interface OrderedJudgment {
@@ -37,8 +60,13 @@ export interface OrderedJudgment {
   /** Normalised P(A) and P(B). */
   readonly pA: number;
   readonly pB: number;
-  /** The unnormalised log-probabilities of A and B. */
-  readonly logprobs: readonly [number, number];
+  /** The unnormalised log-probabilities of A and B (log-prob modes). */
+  readonly logprobs?: readonly [number, number];
+  /** Chain of thought: the judge's reasoning; `cot` also keeps P(A) before clamping. */
+  readonly reasoning?: string;
+  readonly unclamped?: number;
+  /** `verdict` / `votes`: the letters the judge wrote (one, or one per sample; "?" when unreadable). */
+  readonly answers?: readonly string[];
 }
 
 /** A position-debiased judgment of a pair. */
@@ -49,8 +77,10 @@ export interface PairwiseJudgment {
   readonly principle: string;
   /** The order with `first` as (A), then the order with `second` as (A). */
   readonly orders: readonly [OrderedJudgment, OrderedJudgment];
-  /** How the judge's backend scored the letters. */
-  readonly method: ScoringMethod;
+  /** What the probabilities come from: the backend's scoring method, or `verdict` / `votes` (no log-probs). */
+  readonly method: JudgmentMethod;
+  /** The mode the judge answered in. */
+  readonly mode: JudgmentMode;
 }
 
 /**
@@ -63,7 +93,8 @@ export function comparisonPrompt(
   conversation: readonly ChatMessage[],
   a: string,
   b: string,
-): ScoringPrompt {
+): { messages: ChatMessage[]; assistantPrefix: string } {
+  const cot = context.mode === "cot";
   const { renderers } = context;
   const questionOf = (id: string | undefined): string =>
     context.principles?.find((p) => p.id === id)?.question ?? context.principle.question;
@@ -78,7 +109,8 @@ export function comparisonPrompt(
       }),
     );
     messages.push({ role: "user", content: rendered.question });
-    messages.push({ role: "assistant", content: `${rendered.answerPrefix}${example.answer})` });
+    const reasoning = cot && example.reasoning ? `${reasoningOpening} ${example.reasoning}\n` : "";
+    messages.push({ role: "assistant", content: `${reasoning}${rendered.answerPrefix}${example.answer})` });
   }
   const rendered = splitAnswerPrefix(
     renderers.comparison({
@@ -92,24 +124,90 @@ export function comparisonPrompt(
   return { messages, assistantPrefix: rendered.answerPrefix };
 }
 
-/** P(A), P(B) of one order. */
-async function askOnce(
-  context: JudgmentContext,
-  conversation: readonly ChatMessage[],
-  a: string,
-  b: string,
-): Promise<{ pA: number; pB: number; logprobs: [number, number]; method: ScoringMethod }> {
-  const { judge } = context;
-  if (!judge.scoreChoices || !judge.capabilities.scoreChoices)
-    throw new UnsupportedCapabilityError(judge.provider, "scoreChoices");
-  const scores = await judge.scoreChoices({
-    prompt: comparisonPrompt(context, conversation, a, b),
+/** The judge's answer for one order, without `shownFirst`. */
+type OrderAnswer = Omit<OrderedJudgment, "shownFirst"> & { readonly method: JudgmentMethod };
+
+/** The mode a context asks for, resolved against what its judge can do. */
+export function judgmentMode(context: JudgmentContext): JudgmentMode {
+  const canScore = Boolean(context.judge.scoreChoices && context.judge.capabilities.scoreChoices);
+  const mode = context.mode ?? (canScore ? "logprobs" : "verdict");
+  if ((mode === "logprobs" || mode === "cot") && !canScore)
+    throw new UnsupportedCapabilityError(
+      context.judge.provider,
+      "scoreChoices",
+      `judging in ${mode} mode needs log-probabilities; use mode verdict or votes for this judge`,
+    );
+  return mode;
+}
+
+/** Normalised P(A), P(B) of a scoring prompt. */
+async function scoreLetters(context: JudgmentContext, prompt: ScoringPrompt) {
+  const scoreChoices = context.judge.scoreChoices?.bind(context.judge);
+  if (!scoreChoices) throw new UnsupportedCapabilityError(context.judge.provider, "scoreChoices");
+  const scores = await scoreChoices({
+    prompt,
     choices: ["A", "B"],
     ...(context.signal ? { signal: context.signal } : {}),
   });
   const [pA = Number.NaN, pB = Number.NaN] = scores.probabilities;
   const [la = Number.NaN, lb = Number.NaN] = scores.logprobs;
-  return { pA, pB, logprobs: [la, lb], method: scores.method };
+  return { pA, pB, logprobs: [la, lb] as const, method: scores.method };
+}
+
+/** The answer letter at the start of `text` ("A" or "B"), or "?". */
+export function verdictLetter(text: string): string {
+  const letter = text.trimStart().charAt(0).toUpperCase();
+  return letter === "A" || letter === "B" ? letter : "?";
+}
+
+/** One order in `mode`. */
+async function askOrder(
+  context: JudgmentContext,
+  mode: JudgmentMode,
+  conversation: readonly ChatMessage[],
+  a: string,
+  b: string,
+): Promise<OrderAnswer> {
+  const prompt = comparisonPrompt({ ...context, mode }, conversation, a, b);
+  const signal = context.signal ? { signal: context.signal } : {};
+  switch (mode) {
+    case "logprobs":
+      return scoreLetters(context, prompt);
+    case "cot": {
+      const [low, high] = context.clamp ?? [0.4, 0.6];
+      const thought = await context.judge.generate({
+        messages: [...prompt.messages, { role: "assistant", content: reasoningOpening }],
+        maxTokens: context.reasoningTokens ?? 256,
+        temperature: 0,
+        stop: [prompt.assistantPrefix.trim()],
+        ...signal,
+      });
+      const reasoning = thought.text.trim();
+      const scored = await scoreLetters(context, {
+        messages: prompt.messages,
+        assistantPrefix: `${reasoningOpening} ${reasoning}\n${prompt.assistantPrefix}`,
+      });
+      const pA = Math.min(high, Math.max(low, scored.pA));
+      return { ...scored, pA, pB: 1 - pA, unclamped: scored.pA, reasoning };
+    }
+    case "verdict":
+    case "votes": {
+      const samples = mode === "verdict" ? 1 : (context.votes ?? 5);
+      const answers: string[] = [];
+      for (let i = 0; i < samples; i += 1) {
+        const reply = await context.judge.generate({
+          messages: [...prompt.messages, { role: "assistant", content: prompt.assistantPrefix }],
+          maxTokens: 2,
+          ...(mode === "verdict" ? { temperature: 0 } : { temperature: 1, seed: (context.seed ?? 0) + i }),
+          ...signal,
+        });
+        answers.push(verdictLetter(reply.text));
+      }
+      const read = answers.filter((x) => x !== "?");
+      const pA = read.length === 0 ? 0.5 : read.filter((x) => x === "A").length / read.length;
+      return { pA, pB: 1 - pA, answers, method: mode };
+    }
+  }
 }
 
 /**
@@ -132,17 +230,26 @@ export async function judgePair(pair: ResponsePair, context: JudgmentContext): P
         { ...asked, shownFirst: "second" },
       ],
       method: swapped.method,
+      mode: swapped.mode,
     };
   }
-  const forward = await askOnce(context, pair.conversation, pair.first, pair.second);
-  const backward = await askOnce(context, pair.conversation, pair.second, pair.first);
+  const mode = judgmentMode(context);
+  const { method, ...forward } = await askOrder(context, mode, pair.conversation, pair.first, pair.second);
+  const { method: _, ...backward } = await askOrder(
+    context,
+    mode,
+    pair.conversation,
+    pair.second,
+    pair.first,
+  );
   return {
     pFirst: (forward.pA + backward.pB) / 2,
     principle: context.principle.id,
     orders: [
-      { shownFirst: "first", pA: forward.pA, pB: forward.pB, logprobs: forward.logprobs },
-      { shownFirst: "second", pA: backward.pA, pB: backward.pB, logprobs: backward.logprobs },
+      { shownFirst: "first", ...forward },
+      { shownFirst: "second", ...backward },
     ],
-    method: forward.method,
+    method,
+    mode,
   };
 }
