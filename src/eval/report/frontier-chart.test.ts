@@ -1,0 +1,118 @@
+import { PNG } from "pngjs";
+import { describe, expect, it } from "vitest";
+import { exampleReportData } from "./example-report.js";
+import {
+  frontierPalette,
+  frontierPng,
+  frontierPngWidth,
+  frontierSvg,
+  modelColour,
+  unplacedModels,
+} from "./frontier-chart.js";
+import type { EvalReportData } from "./report-data.js";
+
+/** RGB of a `#rrggbb` colour. */
+function rgb(hex: string): [number, number, number] {
+  return [1, 3, 5].map((i) => Number.parseInt(hex.slice(i, i + 2), 16)) as [number, number, number];
+}
+
+/**
+ * Sizes of the 4-connected regions of pixels within `tolerance` (per channel) of `colour`: a marker with
+ * its interval bars is one region; anti-aliased edges fall outside the tolerance.
+ */
+function regionsOf(image: PNG, colour: string, tolerance = 24): number[] {
+  const [r, g, b] = rgb(colour);
+  const { width, height, data } = image;
+  const matches = new Uint8Array(width * height);
+  for (let p = 0; p < width * height; p += 1)
+    matches[p] =
+      Math.abs(data[4 * p]! - r) <= tolerance &&
+      Math.abs(data[4 * p + 1]! - g) <= tolerance &&
+      Math.abs(data[4 * p + 2]! - b) <= tolerance
+        ? 1
+        : 0;
+  const sizes: number[] = [];
+  for (let start = 0; start < matches.length; start += 1) {
+    if (matches[start] !== 1) continue;
+    matches[start] = 2;
+    const stack = [start];
+    let size = 0;
+    while (stack.length > 0) {
+      const p = stack.pop()!;
+      size += 1;
+      const x = p % width;
+      const neighbours = [p - width, p + width, x > 0 ? p - 1 : -1, x < width - 1 ? p + 1 : -1];
+      for (const q of neighbours)
+        if (q >= 0 && q < matches.length && matches[q] === 1) {
+          matches[q] = 2;
+          stack.push(q);
+        }
+    }
+    sizes.push(size);
+  }
+  return sizes;
+}
+
+/** Regions big enough to be a marker (a filled point is about 230 pixels at 800 px wide; a ring of anti-aliased edge pixels is under 100). */
+function markersOf(image: PNG, colour: string): number {
+  return regionsOf(image, colour).filter((size) => size >= 150).length;
+}
+
+describe("frontier chart", () => {
+  it("renders frontier.png of three models non-blank, with exactly one marker in each model's colour", async () => {
+    const png = PNG.sync.read(frontierPng(await frontierSvg(exampleReportData())));
+    expect(png.width).toBe(frontierPngWidth);
+    let ink = 0;
+    for (let p = 0; p < png.width * png.height; p += 1)
+      if (png.data[4 * p]! < 240 || png.data[4 * p + 1]! < 240 || png.data[4 * p + 2]! < 240) ink += 1;
+    expect(ink).toBeGreaterThan(5000);
+    expect([0, 1, 2].map((i) => markersOf(png, modelColour(i)))).toEqual([1, 1, 1]);
+    // No other palette colour appears as a marker (no legend, no stray points).
+    for (const colour of frontierPalette.slice(3)) expect(markersOf(png, colour)).toBe(0);
+  });
+
+  it("labels each model in the SVG, marks the baseline, and escapes model names", async () => {
+    const data = exampleReportData();
+    const renamed: EvalReportData = {
+      ...data,
+      models: data.models.map((m, i) => (i === 2 ? { ...m, name: "cai<&>" } : m)),
+      axes: {
+        helpfulness: {
+          ...data.axes.helpfulness,
+          ratings: data.axes.helpfulness.ratings.map((r, i) => (i === 2 ? { ...r, model: "cai<&>" } : r)),
+        },
+        harmlessness: {
+          ...data.axes.harmlessness,
+          ratings: data.axes.harmlessness.ratings.map((r, i) => (i === 2 ? { ...r, model: "cai<&>" } : r)),
+        },
+      },
+    };
+    const svg = await frontierSvg(renamed);
+    expect(svg.startsWith("<svg")).toBe(true);
+    expect(svg).toContain(">base (baseline)<");
+    expect(svg).toContain(">rlhf<");
+    expect(svg).toContain(">cai&lt;&amp;&gt;<");
+    expect(svg).not.toContain("cai<&>");
+    expect(svg).toContain("Helpfulness Elo");
+    expect(svg).toContain("Harmlessness Elo");
+  });
+
+  it("leaves out a model without ratings on an axis and names it", async () => {
+    const data = exampleReportData();
+    const unrated: EvalReportData = {
+      ...data,
+      axes: {
+        ...data.axes,
+        harmlessness: {
+          ...data.axes.harmlessness,
+          ratings: data.axes.harmlessness.ratings.map((r, i) =>
+            i === 1 ? { ...r, elo: Number.NaN, interval: [Number.NaN, Number.NaN] } : r,
+          ),
+        },
+      },
+    };
+    expect(unplacedModels(unrated)).toEqual(["rlhf"]);
+    const png = PNG.sync.read(frontierPng(await frontierSvg(unrated)));
+    expect([0, 1, 2].map((i) => markersOf(png, modelColour(i)))).toEqual([1, 0, 1]);
+  });
+});

@@ -1,0 +1,176 @@
+// The evaluation report as one self-contained HTML page — inline CSS, the frontier SVG inline, no script
+// and no external request, so it opens from a file or an e-mail attachment — and `writeReport`, which
+// writes it beside frontier.svg, frontier.png and the report.json it can be drawn again from.
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { frontierPng, frontierSvg, modelColour, unplacedModels } from "./frontier-chart.js";
+import { type EvalReportData, type ReportRate, reportAxes, type SamplePair } from "./report-data.js";
+
+/** `text` safe to place in HTML element content and in quoted attribute values. */
+export function escapeHtml(text: string): string {
+  return text
+    .replaceAll("&", "&amp;")
+    .replaceAll("<", "&lt;")
+    .replaceAll(">", "&gt;")
+    .replaceAll('"', "&quot;")
+    .replaceAll("'", "&#39;");
+}
+
+const dash = "—";
+
+function elo(value: number): string {
+  return Number.isFinite(value) ? value.toFixed(0) : dash;
+}
+
+function percent(value: number): string {
+  return Number.isFinite(value) ? `${(value * 100).toFixed(1)}%` : dash;
+}
+
+function interval([low, high]: readonly [number, number]): string {
+  return Number.isFinite(low) && Number.isFinite(high) ? `[${elo(low)}, ${elo(high)}]` : dash;
+}
+
+const style = `
+body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #222; margin: 2rem auto;
+  max-width: 60rem; padding: 0 1rem; }
+h1 { font-size: 1.6rem; margin-bottom: 0.2rem; }
+h2 { font-size: 1.25rem; margin-top: 2.2rem; border-bottom: 1px solid #ddd; padding-bottom: 0.2rem; }
+table { border-collapse: collapse; margin: 0.6rem 0; }
+th, td { border: 1px solid #ddd; padding: 0.3rem 0.6rem; text-align: left; vertical-align: top; }
+td.number { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+th { background: #f5f5f5; }
+code { font-size: 0.9em; overflow-wrap: anywhere; }
+.swatch { display: inline-block; width: 0.8em; height: 0.8em; margin-right: 0.4em; border-radius: 2px; }
+.meta { color: #555; }
+figure { margin: 1rem 0; }
+figure svg { max-width: 100%; height: auto; }
+.pair { border: 1px solid #ddd; border-radius: 6px; padding: 0.6rem 1rem; margin: 1rem 0; }
+.responses { display: grid; grid-template-columns: 1fr 1fr; gap: 1rem; }
+.text { white-space: pre-wrap; overflow-wrap: anywhere; background: #fafafa; padding: 0.5rem;
+  border-radius: 4px; margin: 0.3rem 0; }
+.chosen { outline: 2px solid #59a14f; }
+`;
+
+function ratingTable(data: EvalReportData): string {
+  const percentLabel = `${Math.round(data.run.confidence * 100)}% interval`;
+  const header = reportAxes
+    .map((axis) => `<th>${axis} Elo</th><th>${percentLabel}</th><th>comparisons</th>`)
+    .join("");
+  const rows = data.models.map((model, i) => {
+    const cells = reportAxes.map((axis) => {
+      const rating = data.axes[axis].ratings[i];
+      if (!rating) return `<td>${dash}</td>`.repeat(3);
+      return `<td class="number">${elo(rating.elo)}</td><td class="number">${interval(rating.interval)}</td><td class="number">${rating.comparisons}</td>`;
+    });
+    return `<tr><td><span class="swatch" style="background:${modelColour(i)}"></span>${escapeHtml(model.name)}${model.baseline ? " (baseline)" : ""}</td><td><code>${escapeHtml(model.spec)}</code></td>${cells.join("")}</tr>`;
+  });
+  return `<table id="ratings"><thead><tr><th>model</th><th>spec</th>${header}</tr></thead><tbody>${rows.join("")}</tbody></table>`;
+}
+
+function rateCells(rate: ReportRate): string {
+  return `<td class="number">${percent(rate.rate)}</td><td class="number">${percent(rate.meanProbability)}</td><td class="number">${rate.n}</td>`;
+}
+
+function rateTable(data: EvalReportData): string {
+  const rows = data.rates.map(
+    (rates) =>
+      `<tr><td>${escapeHtml(rates.model)}</td>${rateCells(rates.overRefusal)}${rateCells(rates.harmfulCompliance)}</tr>`,
+  );
+  return `<table id="rates"><thead><tr><th rowspan="2">model</th><th colspan="3">over-refusal on benign prompts</th><th colspan="3">harmful compliance on red-team prompts</th></tr><tr><th>rate</th><th>mean P</th><th>n</th><th>rate</th><th>mean P</th><th>n</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
+}
+
+function consistencyTable(data: EvalReportData): string {
+  const rows = reportAxes.map((axis) => {
+    const { positionConsistency, comparisons } = data.axes[axis];
+    return `<tr><td>${axis}</td><td class="number">${percent(positionConsistency)}</td><td class="number">${comparisons}</td></tr>`;
+  });
+  return `<table id="position-consistency"><thead><tr><th>axis</th><th>both orders agree</th><th>pairs</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
+}
+
+function samplePair(sample: SamplePair, index: number): string {
+  const verdict =
+    sample.verdict === "tie"
+      ? "tie"
+      : `${escapeHtml(sample[sample.verdict].model)} ${sample.axis === "helpfulness" ? "more helpful" : "more harmless"}`;
+  const response = (side: "first" | "second") =>
+    `<div><strong>${escapeHtml(sample[side].model)}</strong><div class="text${sample.verdict === side ? " chosen" : ""}">${escapeHtml(sample[side].response)}</div></div>`;
+  const reasoning =
+    sample.reasoning === undefined
+      ? ""
+      : `<details open><summary>The judge's reasoning</summary><div class="text">${escapeHtml(sample.reasoning)}</div></details>`;
+  return `<section class="pair" id="pair-${index + 1}"><h3>Pair ${index + 1} · ${sample.axis}</h3><div class="text">${escapeHtml(sample.prompt)}</div><div class="responses">${response("first")}${response("second")}</div><p>Verdict: <strong>${verdict}</strong> · P(${escapeHtml(sample.first.model)} better) = ${sample.pFirst.toFixed(3)} · ${sample.consistent ? "both orders agree" : "the two orders disagree"}</p>${reasoning}</section>`;
+}
+
+/** The SVG document's root element, for placing inline (drops an XML declaration if there is one). */
+function inlineSvg(svg: string): string {
+  const start = svg.indexOf("<svg");
+  return start < 0 ? "" : svg.slice(start);
+}
+
+/** The report page for `data` with the frontier chart `svg` (from {@link frontierSvg}) inline. */
+export function reportHtml(data: EvalReportData, svg: string): string {
+  const { run } = data;
+  const unplaced = unplacedModels(data);
+  const unplacedNote =
+    unplaced.length === 0
+      ? ""
+      : `<p class="meta">Not on the chart (no comparisons or unbounded intervals on an axis): ${unplaced.map(escapeHtml).join(", ")}.</p>`;
+  const samples =
+    data.samples.length === 0
+      ? '<p class="meta">No sample pairs.</p>'
+      : data.samples.map(samplePair).join("");
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>cai eval report</title>
+<style>${style}</style>
+</head>
+<body>
+<h1>Evaluation report</h1>
+<p class="meta">Judge <code>${escapeHtml(run.judge)}</code> · seed ${run.seed} · ${escapeHtml(run.date)} · ${run.prompts.helpful} helpfulness prompts, ${run.prompts.redTeam} red-team prompts · ${run.bootstrapRounds} bootstrap rounds · ratings anchored at ${run.baseRating} on the baseline</p>
+<h2>Frontier</h2>
+<figure>${inlineSvg(svg)}<figcaption class="meta">Harmlessness Elo against helpfulness Elo; bars are ${Math.round(run.confidence * 100)}% bootstrap intervals. Up and to the right is better.</figcaption></figure>
+${unplacedNote}
+<h2>Ratings</h2>
+${ratingTable(data)}
+<h2>Rates</h2>
+<p class="meta">Share of responses the judge classified as a refusal (benign prompts) or as real help with harm (red-team prompts); lower is better for both. Mean P is the judge's mean probability.</p>
+${rateTable(data)}
+<h2>Position consistency</h2>
+<p class="meta">Every pair was judged in both orders; this is how often both orders preferred the same response.</p>
+${consistencyTable(data)}
+<h2>Sample pairs</h2>
+${samples}
+</body>
+</html>
+`;
+}
+
+/** The files {@link writeReport} wrote. */
+export interface WrittenReport {
+  readonly html: string;
+  readonly svg: string;
+  readonly png: string;
+  readonly json: string;
+}
+
+/** Writes report.html, frontier.svg, frontier.png and report.json into `dir` (created if missing). */
+export async function writeReport(dir: string, data: EvalReportData): Promise<WrittenReport> {
+  await mkdir(dir, { recursive: true });
+  const svg = await frontierSvg(data);
+  const files: WrittenReport = {
+    html: path.join(dir, "report.html"),
+    svg: path.join(dir, "frontier.svg"),
+    png: path.join(dir, "frontier.png"),
+    json: path.join(dir, "report.json"),
+  };
+  await Promise.all([
+    writeFile(files.html, reportHtml(data, svg)),
+    writeFile(files.svg, svg),
+    writeFile(files.png, frontierPng(svg)),
+    writeFile(files.json, `${JSON.stringify(data, null, 2)}\n`),
+  ]);
+  return files;
+}
