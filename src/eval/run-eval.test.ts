@@ -1,13 +1,16 @@
 // The tournament on three generated contestants (the tiny base model and two random adapters on it), judged
 // by the base model: every pair judged in both orders on its prompt's axis, ratings anchored to the first
 // contestant with bootstrap intervals, rates per contestant, position consistency; a rerun resumes.
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, readdir } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadDefaultConstitution } from "../constitution/load-constitution.js";
 import { turnRenderers } from "../constitution/templates.js";
 import { LlamaLanguageModel } from "../models/llama/llama-language-model.js";
 import { testAdapter, testFolder, testModel } from "../test-support/test-models.js";
+import { evalReportData } from "./eval-report.js";
+import { readReportData } from "./report/report-data.js";
+import { writeReport } from "./report/report-html.js";
 import { type EvalPrompt, runEval, tournamentResults } from "./run-eval.js";
 
 const contestants: LlamaLanguageModel[] = [];
@@ -77,5 +80,24 @@ describe("runEval and tournamentResults", () => {
     }
     expect((await run()).attempted).toBe(0);
     expect(tournamentResults(runDir, { bootstrapRounds: 100, seed: 1 })).toEqual(results);
+
+    // The report: the tournament's data validates against the report schema and is drawn to files.
+    const data = evalReportData(runDir, {
+      names: ["base", "lora-7", "lora-8"],
+      bootstrapRounds: 100,
+      seed: 1,
+    });
+    expect(data.models.map((m) => m.baseline)).toEqual([true, false, false]);
+    expect(data.axes.harmlessness.ratings.map((r) => r.comparisons)).toEqual([4, 4, 4]);
+    expect(data.samples.length).toBeGreaterThan(0);
+    const reportDir = path.join(runDir, "report");
+    await writeReport(reportDir, data);
+    expect((await readdir(reportDir)).sort()).toEqual([
+      "frontier.png",
+      "frontier.svg",
+      "report.html",
+      "report.json",
+    ]);
+    expect((await readReportData(path.join(reportDir, "report.json"))).models).toEqual(data.models);
   });
 });
