@@ -5,6 +5,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import Database from "better-sqlite3";
 import { beforeAll, describe, expect, it } from "vitest";
+import { doneCount } from "../test-support/run-records.js";
 import { testModel } from "../test-support/test-models.js";
 
 const main = path.resolve(import.meta.dirname, "main.ts");
@@ -50,19 +51,6 @@ const reviseArgs = (out: string, concurrency: number) => [
   String(concurrency),
   "--no-cache",
 ];
-
-function doneCount(out: string): number {
-  try {
-    const db = new Database(path.join(out, "run.sqlite"), { readonly: true, fileMustExist: true });
-    try {
-      return (db.prepare("SELECT COUNT(*) AS n FROM records WHERE status = 'done'").get() as { n: number }).n;
-    } finally {
-      db.close();
-    }
-  } catch {
-    return 0;
-  }
-}
 
 /** Starts `cai revise`, waits until `more` further prompts are done, then SIGKILLs it. */
 async function killMidRun(out: string, concurrency: number, more: number): Promise<void> {
