@@ -7,8 +7,10 @@ import { registerConstitutionCommand } from "./commands/constitution-command.js"
 import { registerDevCommand } from "./commands/dev-command.js";
 import { registerExportCommand } from "./commands/export-command.js";
 import { registerGgufCommand } from "./commands/gguf-command.js";
+import { registerLabelCommand } from "./commands/label-command.js";
 import { registerModelsCommand } from "./commands/models-command.js";
 import { registerPromptsCommand } from "./commands/prompts-command.js";
+import { registerRespondCommand } from "./commands/respond-command.js";
 import { registerReviseCommand } from "./commands/revise-command.js";
 import { registerServeCommand } from "./commands/serve-command.js";
 import { registerTrainCommand } from "./commands/train-command.js";
@@ -31,6 +33,8 @@ const program = new Command()
   .version(version)
   .showHelpAfterError();
 registerReviseCommand(program);
+registerRespondCommand(program);
+registerLabelCommand(program);
 registerConstitutionCommand(program);
 registerPromptsCommand(program);
 registerExportCommand(program);

@@ -9,10 +9,8 @@ import {
 } from "../../constitution/load-constitution.js";
 import { samplePrinciple } from "../../constitution/sampling.js";
 import { turnRenderers } from "../../constitution/templates.js";
-import { resolvePromptSetFile } from "../../data/builtin-prompt-sets.js";
-import { loadPromptSet } from "../../data/prompt-set.js";
+import { selectPrompts } from "../../data/prompt-selection.js";
 import { CaiError } from "../../errors/cai-error.js";
-import { InputFileError } from "../../errors/input-file-error.js";
 import { createModel } from "../../models/create-model.js";
 import { createProgress } from "../../runs/progress.js";
 import { type RevisePrompt, runRevise } from "../../stages/revise/run-revise.js";
@@ -170,32 +168,19 @@ function withFewShot(constitution: Constitution, count: number | undefined): Con
   return { ...constitution, examples: { ...constitution.examples, ...(critique ? { critique } : {}) } };
 }
 
-/** The prompts of every set named, filtered to the split, first `limit` of them; ids must not repeat. */
+/** The prompts of every set named, filtered to the split, first `limit` of them, as revise prompts. */
 async function loadPrompts(
   sets: string[],
   split: string,
   limit: number | undefined,
 ): Promise<RevisePrompt[]> {
-  const prompts: RevisePrompt[] = [];
-  const seen = new Map<string, string>();
-  for (const set of sets) {
-    const file = resolvePromptSetFile(set);
-    for (const record of await loadPromptSet(file)) {
-      const other = seen.get(record.id);
-      if (other)
-        throw new InputFileError(file, `prompt id "${record.id}" is also in ${other}`, { field: "id" });
-      seen.set(record.id, file);
-      if (split !== "all" && record.split !== split) continue;
-      prompts.push({
-        id: record.id,
-        kind: record.kind,
-        category: record.category,
-        split: record.split,
-        prompt: record.prompt,
-      });
-    }
-  }
-  return limit === undefined ? prompts : prompts.slice(0, limit);
+  return (await selectPrompts(sets, split, limit)).map((record) => ({
+    id: record.id,
+    kind: record.kind,
+    category: record.category,
+    split: record.split,
+    prompt: record.prompt,
+  }));
 }
 
 function collect(value: string, previous: string[]): string[] {

@@ -1,0 +1,158 @@
+// `cai label`: RLAIF — every pair of responses in a responses file (`cai respond`) judged by a feedback
+// model under principles drawn from the constitution, both orders, into a resumable run directory; writes
+// `preferences.jsonl` (TRL prompt/chosen/rejected with the soft label `p_chosen`), optionally mixed with
+// human preference pairs, for `cai train dpo|rm`.
+import path from "node:path";
+import { type Command, InvalidArgumentError } from "commander";
+import {
+  constitutionHash,
+  loadConstitution,
+  loadDefaultConstitution,
+} from "../../constitution/load-constitution.js";
+import { turnRenderers } from "../../constitution/templates.js";
+import { writeJsonLines } from "../../data/jsonl-file.js";
+import { createModel } from "../../models/create-model.js";
+import { createProgress } from "../../runs/progress.js";
+import { humanPreferenceRows } from "../../stages/label/human-preferences.js";
+import type { JudgmentMode } from "../../stages/label/pairwise-judgment.js";
+import { type LabelPair, labelledRows, runLabel } from "../../stages/label/run-label.js";
+import { type ResponsesRow, readResponsesFile } from "../../stages/respond/responses-file.js";
+import { addModelFlags, callCacheFromFlags, type ModelFlags, modelOptionsFromFlags } from "../model-flags.js";
+import { intFlag, runAction } from "../run-action.js";
+import { stopOnSigint } from "../stop-on-sigint.js";
+
+interface LabelFlags extends ModelFlags {
+  responses: string;
+  judge: string;
+  out: string;
+  constitution?: string;
+  principles: number;
+  mode: JudgmentMode | "auto";
+  clamp: [number, number];
+  votes: number;
+  fewShot?: number;
+  seed: number;
+  concurrency: number;
+  mixHuman?: string;
+  mixHumanLimit?: number;
+  restart: boolean;
+}
+
+const modes = ["auto", "logprobs", "cot", "verdict", "votes"] as const;
+
+function modeFlag(value: string): JudgmentMode | "auto" {
+  if (!(modes as readonly string[]).includes(value))
+    throw new InvalidArgumentError(`--mode must be one of ${modes.join(", ")}, got "${value}"`);
+  return value as JudgmentMode | "auto";
+}
+
+function clampFlag(value: string): [number, number] {
+  const [low, high] = value.split(",").map(Number);
+  if (low === undefined || high === undefined || !(low >= 0 && low <= 0.5 && high >= 0.5 && high <= 1))
+    throw new InvalidArgumentError(`--clamp must be LOW,HIGH with 0 ≤ LOW ≤ 0.5 ≤ HIGH ≤ 1, got "${value}"`);
+  return [low, high];
+}
+
+/** Every pair of responses to each prompt (each unordered pair once, in file order). */
+export function responsePairs(rows: readonly ResponsesRow[]): LabelPair[] {
+  return rows.flatMap((row) =>
+    row.responses.flatMap((a, i) =>
+      row.responses.slice(i + 1).map((b, k) => ({
+        id: `${row.id}:${i}-${i + 1 + k}`,
+        prompt: row.prompt,
+        first: { model: a.model, text: a.text },
+        second: { model: b.model, text: b.text },
+      })),
+    ),
+  );
+}
+
+/** Registers `cai label`. */
+export function registerLabelCommand(program: Command): void {
+  addModelFlags(
+    program
+      .command("label")
+      .description(
+        "AI feedback: judge every pair of responses under constitutional principles (RLAIF labels)",
+      )
+      .requiredOption("--responses <jsonl>", "a responses file (cai respond's responses.jsonl)")
+      .requiredOption("--judge <spec>", "the feedback model")
+      .requiredOption("--out <dir>", "run directory (rerun the same command to resume)")
+      .option("--constitution <file>", "constitution YAML/JSON (default: the built-in one)")
+      .option(
+        "--principles <n>",
+        "comparison principles drawn per pair (ensemble)",
+        intFlag("--principles", 1),
+        1,
+      )
+      .option("--mode <mode>", `how the judge answers: ${modes.join(", ")}`, modeFlag, "auto")
+      .option("--clamp <low,high>", "chain of thought: the band P(A) is clamped to", clampFlag, [0.4, 0.6])
+      .option("--votes <n>", "votes mode: sampled answers per order", intFlag("--votes", 1), 5)
+      .option(
+        "--few-shot <n>",
+        "comparison examples before the question (default: all)",
+        intFlag("--few-shot", 0),
+      )
+      .option("--seed <n>", "run seed (principles drawn per pair)", intFlag("--seed"), 0)
+      .option("--concurrency <n>", "pairs judged at once", intFlag("--concurrency", 1), 4)
+      .option("--mix-human <file>", "human preference pairs (hh-rlhf, TRL, OpenAI) to add to the output")
+      .option("--mix-human-limit <n>", "only the first N human pairs", intFlag("--mix-human-limit", 1))
+      .option("--restart", "discard the run in --out and start again", false),
+  ).action(
+    runAction(async (flags: LabelFlags) => {
+      const constitution = flags.constitution
+        ? await loadConstitution(flags.constitution)
+        : await loadDefaultConstitution();
+      const pairs = responsePairs(await readResponsesFile(flags.responses));
+      const human = flags.mixHuman ? await humanPreferenceRows(flags.mixHuman, flags.mixHumanLimit) : [];
+      const cache = callCacheFromFlags(flags);
+      const modelOptions = modelOptionsFromFlags(flags);
+      const judge = await createModel(flags.judge, {
+        ...modelOptions,
+        llama: { parallel: flags.concurrency, ...modelOptions.llama },
+        ...(cache ? { cache } : {}),
+      });
+      const stop = stopOnSigint();
+      try {
+        const result = await runLabel({
+          runDir: flags.out,
+          pairs,
+          judge,
+          constitution,
+          renderers: turnRenderers(constitution),
+          constitutionHash: constitutionHash(constitution),
+          config: {
+            judge: flags.judge,
+            mode: flags.mode,
+            principles: flags.principles,
+            fewShot: flags.fewShot ?? constitution.examples.comparison.length,
+            seed: flags.seed,
+            clamp: flags.clamp,
+            votes: flags.votes,
+          },
+          concurrency: flags.concurrency,
+          restart: flags.restart,
+          stop: stop.signal,
+          progress: createProgress({ label: "label" }),
+        });
+        const rows = [...labelledRows(flags.out), ...human];
+        const file = path.join(flags.out, "preferences.jsonl");
+        await writeJsonLines(file, rows);
+        const { counts } = result;
+        if (result.interrupted) {
+          console.error(
+            `label: stopped; ${counts.done}/${counts.total} pairs done — rerun the same command to resume`,
+          );
+          process.exitCode = 130;
+        } else console.error(`label: ${counts.done}/${counts.total} pairs done, ${counts.failed} failed`);
+        for (const { error, count } of result.failures.slice(0, 5)) console.error(`  ${count} × ${error}`);
+        if (counts.failed > 0 && !result.interrupted) process.exitCode = 1;
+        console.log(file);
+      } finally {
+        stop.dispose();
+        await judge.close?.();
+        cache?.close();
+      }
+    }),
+  );
+}

@@ -1,0 +1,157 @@
+// `cai respond`: RL-CAI step one — K sampled responses per prompt from one or more models, into a
+// resumable run directory, exported as `<out>/responses.jsonl` (the input of `cai label` and `cai eval`).
+import path from "node:path";
+import type { Command } from "commander";
+import { selectPrompts } from "../../data/prompt-selection.js";
+import { promptMessages } from "../../data/prompt-set.js";
+import { CaiError } from "../../errors/cai-error.js";
+import { createModel } from "../../models/create-model.js";
+import type { LanguageModel } from "../../models/model.js";
+import { createProgress } from "../../runs/progress.js";
+import { writeResponsesFile } from "../../stages/respond/responses-file.js";
+import { type RespondPrompt, respondRecords, runRespond } from "../../stages/respond/run-respond.js";
+import { addModelFlags, callCacheFromFlags, type ModelFlags, modelOptionsFromFlags } from "../model-flags.js";
+import { intFlag, runAction } from "../run-action.js";
+import { stopOnSigint } from "../stop-on-sigint.js";
+
+interface RespondFlags extends ModelFlags {
+  model: string[];
+  prompts: string[];
+  out: string;
+  samples: number;
+  seed: number;
+  temperature: string;
+  maxTokens: number;
+  concurrency: number;
+  limit?: number;
+  split: string;
+  maxFailures: number;
+  maxAttempts: number;
+  restart: boolean;
+}
+
+/** The responses file inside a respond run directory. */
+export const responsesFileName = "responses.jsonl";
+
+/** Registers `cai respond`. */
+export function registerRespondCommand(program: Command): void {
+  addModelFlags(
+    program
+      .command("respond")
+      .description("sample K responses per prompt from one or more models (RL-CAI data for cai label / eval)")
+      .requiredOption(
+        "--model <spec>",
+        "a model to sample from, adapters included (repeat for several)",
+        collect,
+      )
+      .requiredOption("--out <dir>", "run directory (rerun the same command to resume)")
+      .option(
+        "--prompts <set>",
+        "red-team, helpful, or a prompt-set JSONL file (repeat for several)",
+        collect,
+        [],
+      )
+      .option("--split <split>", "train, test or all", "train")
+      .option("--samples <k>", "responses per model per prompt", intFlag("--samples", 1), 2)
+      .option("--seed <n>", "run seed (each sample's seed derives from it)", intFlag("--seed"), 0)
+      .option("--temperature <t>", "sampling temperature", "1")
+      .option("--max-tokens <n>", "longest response", intFlag("--max-tokens", 1), 256)
+      .option("--concurrency <n>", "prompts worked on at once", intFlag("--concurrency", 1), 4)
+      .option("--limit <n>", "only the first N prompts", intFlag("--limit", 1))
+      .option(
+        "--max-failures <n>",
+        "exit non-zero when more prompts than this failed",
+        intFlag("--max-failures", 0),
+        0,
+      )
+      .option("--max-attempts <n>", "tries per prompt across reruns", intFlag("--max-attempts", 1), 3)
+      .option("--restart", "discard the run in --out and start again", false),
+  ).action(
+    runAction(async (flags: RespondFlags) => {
+      const temperature = Number(flags.temperature);
+      if (!(temperature >= 0))
+        throw new CaiError(`--temperature must be a number ≥ 0, got "${flags.temperature}"`);
+      if (!["train", "test", "all"].includes(flags.split))
+        throw new CaiError(`--split must be train, test or all`);
+      const repeated = flags.model.find((spec, i) => flags.model.indexOf(spec) !== i);
+      if (repeated) throw new CaiError(`--model ${repeated} is given twice`);
+      const prompts = await loadRespondPrompts(
+        flags.prompts.length > 0 ? flags.prompts : ["red-team"],
+        flags.split,
+        flags.limit,
+      );
+
+      const cache = callCacheFromFlags(flags);
+      const modelOptions = modelOptionsFromFlags(flags);
+      const options = {
+        ...modelOptions,
+        llama: { parallel: flags.concurrency, ...modelOptions.llama },
+        ...(cache ? { cache } : {}),
+      };
+      const models: LanguageModel[] = [];
+      const stop = stopOnSigint();
+      try {
+        for (const spec of flags.model) models.push(await createModel(spec, options));
+        const result = await runRespond({
+          runDir: flags.out,
+          prompts,
+          models,
+          config: {
+            models: flags.model,
+            samples: flags.samples,
+            seed: flags.seed,
+            temperature,
+            maxTokens: flags.maxTokens,
+          },
+          concurrency: flags.concurrency,
+          maxAttempts: flags.maxAttempts,
+          restart: flags.restart,
+          stop: stop.signal,
+          progress: createProgress({ label: "respond" }),
+        });
+        const file = path.join(flags.out, responsesFileName);
+        const rows = respondRecords(flags.out);
+        await writeResponsesFile(file, rows);
+        const { counts } = result;
+        if (result.interrupted) {
+          console.error(
+            `respond: stopped; ${counts.done}/${counts.total} done (${rows.length} rows in ${file}) — rerun the same command to resume`,
+          );
+          process.exitCode = 130;
+        } else {
+          console.log(`respond: ${counts.done}/${counts.total} done, ${counts.failed} failed; wrote ${file}`);
+        }
+        if (counts.failed > 0) {
+          console.error(
+            `respond: ${counts.failed} prompts failed (rerun to retry them, up to --max-attempts):`,
+          );
+          for (const { error, count } of result.failures.slice(0, 5)) console.error(`  ${count} × ${error}`);
+          if (counts.failed > flags.maxFailures && !result.interrupted) process.exitCode = 1;
+        }
+      } finally {
+        stop.dispose();
+        for (const model of models) await model.close?.();
+        cache?.close();
+      }
+    }),
+  );
+}
+
+/** The prompts of every set named, filtered to the split, first `limit` of them, as respond prompts. */
+async function loadRespondPrompts(
+  sets: string[],
+  split: string,
+  limit: number | undefined,
+): Promise<RespondPrompt[]> {
+  return (await selectPrompts(sets, split, limit)).map((record) => ({
+    id: record.id,
+    kind: record.kind,
+    category: record.category,
+    split: record.split,
+    prompt: promptMessages(record),
+  }));
+}
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
