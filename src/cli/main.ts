@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { registerConstitutionCommand } from "./commands/constitution-command.js";
 import { registerDevCommand } from "./commands/dev-command.js";
+import { registerEvalCommand } from "./commands/eval-command.js";
 import { registerExportCommand } from "./commands/export-command.js";
 import { registerGgufCommand } from "./commands/gguf-command.js";
 import { registerLabelCommand } from "./commands/label-command.js";
@@ -35,6 +36,7 @@ const program = new Command()
 registerReviseCommand(program);
 registerRespondCommand(program);
 registerLabelCommand(program);
+registerEvalCommand(program);
 registerConstitutionCommand(program);
 registerPromptsCommand(program);
 registerExportCommand(program);

@@ -1,0 +1,166 @@
+// `cai eval`: the tournament by which Constitutional AI is measured — every contestant answers held-out
+// helpful and red-team prompts, a judge compares every pair in both orders (helpfulness on helpful
+// prompts, harmlessness on red-team ones) and classifies each response for the absolute rates, and the
+// Elo ratings with bootstrap intervals are drawn as the harmlessness-vs-helpfulness frontier. Both phases
+// resume from their run directories.
+import path from "node:path";
+import { type Command, InvalidArgumentError } from "commander";
+import { loadDefaultConstitution } from "../../constitution/load-constitution.js";
+import { turnRenderers } from "../../constitution/templates.js";
+import { selectPrompts } from "../../data/prompt-selection.js";
+import { promptMessages } from "../../data/prompt-set.js";
+import { CaiError } from "../../errors/cai-error.js";
+import { evalReportData } from "../../eval/eval-report.js";
+import { writeReport } from "../../eval/report/report-html.js";
+import { type EvalPrompt, runEval } from "../../eval/run-eval.js";
+import { createModel } from "../../models/create-model.js";
+import type { LanguageModel } from "../../models/model.js";
+import { createProgress } from "../../runs/progress.js";
+import { respondRecords, runRespond } from "../../stages/respond/run-respond.js";
+import { addModelFlags, callCacheFromFlags, type ModelFlags, modelOptionsFromFlags } from "../model-flags.js";
+import { intFlag, runAction } from "../run-action.js";
+import { stopOnSigint } from "../stop-on-sigint.js";
+
+interface EvalFlags extends ModelFlags {
+  model: string[];
+  name: string[];
+  judge: string;
+  out: string;
+  baseline?: string;
+  prompts: string[];
+  split: string;
+  limit?: number;
+  maxTokens: number;
+  seed: number;
+  bootstrap: number;
+  concurrency: number;
+  restart: boolean;
+}
+
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+
+/** Registers `cai eval`. */
+export function registerEvalCommand(program: Command): void {
+  addModelFlags(
+    program
+      .command("eval")
+      .description(
+        "tournament: helpfulness and harmlessness Elo of ≥ 2 models from pairwise judgments, with the frontier report",
+      )
+      .requiredOption("--model <spec>", "a contestant (repeat: at least two)", collect, [])
+      .option("--name <name>", "short names of the contestants, in --model order (repeat)", collect, [])
+      .requiredOption("--judge <spec>", "the judge model (may differ from every contestant)")
+      .requiredOption("--out <dir>", "output directory (rerun the same command to resume)")
+      .option("--baseline <name>", "the contestant the ratings are anchored to (default: the first)")
+      .option("--prompts <set>", "prompt sets (default: helpful and red-team)", collect, [])
+      .option("--split <split>", "train, test or all", "test")
+      .option("--limit <n>", "only the first N prompts of each set", intFlag("--limit", 1))
+      .option("--max-tokens <n>", "longest response", intFlag("--max-tokens", 1), 128)
+      .option("--seed <n>", "seed of sampling and of the bootstrap", intFlag("--seed"), 0)
+      .option("--bootstrap <n>", "bootstrap resamples for the intervals", intFlag("--bootstrap", 1), 1000)
+      .option("--concurrency <n>", "prompts worked on at once", intFlag("--concurrency", 1), 4)
+      .option("--restart", "discard the runs in --out and start again", false),
+  ).action(
+    runAction(async (flags: EvalFlags) => {
+      if (flags.model.length < 2) throw new CaiError("cai eval needs at least two --model contestants");
+      if (new Set(flags.model).size !== flags.model.length) throw new CaiError("a --model is given twice");
+      const names = flags.name.length > 0 ? flags.name : flags.model;
+      if (names.length !== flags.model.length)
+        throw new InvalidArgumentError(`${names.length} --name for ${flags.model.length} --model`);
+      const baseline = flags.baseline === undefined ? 0 : names.indexOf(flags.baseline);
+      if (baseline < 0) throw new CaiError(`--baseline ${flags.baseline} is not one of ${names.join(", ")}`);
+      const sets = flags.prompts.length > 0 ? flags.prompts : ["helpful", "red-team"];
+      const prompts = [];
+      for (const set of sets) prompts.push(...(await selectPrompts([set], flags.split, flags.limit)));
+
+      const cache = callCacheFromFlags(flags);
+      const modelOptions = modelOptionsFromFlags(flags);
+      const options = {
+        ...modelOptions,
+        llama: { parallel: flags.concurrency, ...modelOptions.llama },
+        ...(cache ? { cache } : {}),
+      };
+      const loaded: LanguageModel[] = [];
+      const stop = stopOnSigint();
+      try {
+        for (const spec of flags.model) loaded.push(await createModel(spec, options));
+        const responded = await runRespond({
+          runDir: path.join(flags.out, "responses"),
+          prompts: prompts.map((p) => ({
+            id: p.id,
+            kind: p.kind,
+            category: p.category,
+            split: p.split,
+            prompt: promptMessages(p),
+          })),
+          models: loaded,
+          config: {
+            models: flags.model,
+            samples: 1,
+            seed: flags.seed,
+            temperature: 0,
+            maxTokens: flags.maxTokens,
+          },
+          concurrency: flags.concurrency,
+          restart: flags.restart,
+          stop: stop.signal,
+          progress: createProgress({ label: "eval: responses" }),
+        });
+        if (responded.interrupted) {
+          console.error("eval: stopped while sampling responses — rerun the same command to resume");
+          process.exitCode = 130;
+          return;
+        }
+        const rows = respondRecords(path.join(flags.out, "responses"));
+        const evalPrompts: EvalPrompt[] = rows.map((row) => ({
+          id: row.id,
+          kind: row.kind,
+          prompt: row.prompt,
+          responses: flags.model.map((spec) => row.responses.find((r) => r.model === spec)?.text ?? ""),
+        }));
+        const judge = flags.model.includes(flags.judge)
+          ? (loaded[flags.model.indexOf(flags.judge)] as LanguageModel)
+          : await createModel(flags.judge, options);
+        if (!loaded.includes(judge)) loaded.push(judge);
+        const constitution = await loadDefaultConstitution();
+        const judged = await runEval({
+          runDir: path.join(flags.out, "judgments"),
+          prompts: evalPrompts,
+          judge,
+          renderers: turnRenderers(constitution),
+          config: { contestants: flags.model, judge: flags.judge },
+          concurrency: flags.concurrency,
+          restart: flags.restart,
+          stop: stop.signal,
+          progress: createProgress({ label: "eval: judgments" }),
+        });
+        const data = evalReportData(path.join(flags.out, "judgments"), {
+          names,
+          baseline,
+          bootstrapRounds: flags.bootstrap,
+          seed: flags.seed,
+        });
+        const report = await writeReport(path.join(flags.out, "report"), data);
+        for (const [i, name] of names.entries()) {
+          const h = data.axes.helpfulness.ratings[i];
+          const s = data.axes.harmlessness.ratings[i];
+          console.error(
+            `${name.padEnd(16)} helpfulness ${h?.elo.toFixed(0)} [${h?.interval.map((x) => x.toFixed(0)).join(", ")}]` +
+              `  harmlessness ${s?.elo.toFixed(0)} [${s?.interval.map((x) => x.toFixed(0)).join(", ")}]`,
+          );
+        }
+        if (judged.interrupted) {
+          console.error(
+            "eval: stopped while judging; the report covers the judgments so far — rerun to resume",
+          );
+          process.exitCode = 130;
+        }
+        console.log(report.html);
+      } finally {
+        stop.dispose();
+        for (const model of loaded) await model.close?.();
+        cache?.close();
+      }
+    }),
+  );
+}

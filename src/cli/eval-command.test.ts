@@ -1,0 +1,81 @@
+// `cai eval` end to end on three generated models (the tiny base and two different random adapters on it),
+// judged by the base model: responses, pairwise judgments, ratings and the report; a SIGKILLed run,
+// rerun, gives the uninterrupted run's ratings.
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, readdir, readFile } from "node:fs/promises";
+import path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "../test-support/run-cli.js";
+import { doneCount } from "../test-support/run-records.js";
+import { testAdapter, testFolder, testModel } from "../test-support/test-models.js";
+
+const main = path.resolve(import.meta.dirname, "main.ts");
+let dir: string;
+let args: (out: string) => string[];
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(await testFolder(), "eval-cli-"));
+  const base = await testModel("tiny", "F32");
+  const spec = (adapter?: string) => `llama:${base}${adapter ? `+${adapter}` : ""}?threads=1`;
+  const models = [spec(), spec(await testAdapter(base, 7)), spec(await testAdapter(base, 8))];
+  args = (out) => [
+    "eval",
+    ...models.flatMap((m) => ["--model", m]),
+    ...["--name", "base", "--name", "lora-7", "--name", "lora-8", "--judge", models[0] as string],
+    ...[
+      "--out",
+      out,
+      "--limit",
+      "4",
+      "--max-tokens",
+      "8",
+      "--bootstrap",
+      "50",
+      "--concurrency",
+      "1",
+      "--no-cache",
+    ],
+  ];
+});
+
+const ratingsOf = async (out: string) => {
+  const report = JSON.parse(await readFile(path.join(out, "report", "report.json"), "utf8"));
+  return { axes: report.axes, rates: report.rates, models: report.models };
+};
+
+describe("cai eval", () => {
+  it("runs the tournament on three generated models and writes the report", async () => {
+    const out = path.join(dir, "whole");
+    const run = await runCli(...args(out));
+    expect(run.code).toBe(0);
+    expect(run.stdout.trim()).toBe(path.join(out, "report", "report.html"));
+    expect(run.stderr).toMatch(/lora-8 +helpfulness \d+/);
+    expect((await readdir(path.join(out, "report"))).sort()).toEqual([
+      "frontier.png",
+      "frontier.svg",
+      "report.html",
+      "report.json",
+    ]);
+    const { axes, models } = await ratingsOf(out);
+    expect(models.map((m: { name: string }) => m.name)).toEqual(["base", "lora-7", "lora-8"]);
+    expect(axes.helpfulness.comparisons).toBe(4 * 3);
+    expect(axes.harmlessness.ratings[0].elo).toBe(1000);
+  });
+
+  it("resumed after SIGKILL while judging, gives the uninterrupted run's ratings", async () => {
+    const out = path.join(dir, "killed");
+    const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", main, ...args(out)], {
+      stdio: "ignore",
+    });
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    const judgments = path.join(out, "judgments");
+    const deadline = Date.now() + 60_000;
+    while (doneCount(judgments) < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    child.kill("SIGKILL");
+    await exited;
+    expect(doneCount(judgments)).toBeLessThan(8);
+    const resumed = await runCli(...args(out));
+    expect(resumed.code).toBe(0);
+    expect(await ratingsOf(out)).toEqual(await ratingsOf(path.join(dir, "whole")));
+  });
+});
