@@ -3,29 +3,18 @@
 // concurrency 8, as a ratio to in-process at the same concurrency — and how many model calls one label
 // costs: the log-prob path generates nothing in-process (one scoring pass per order). Prints a table;
 // asserts nothing.
-import { mkdir, stat } from "node:fs/promises";
-import path from "node:path";
-import { caiCacheDir } from "../src/config/cache-dir.js";
+
 import { loadDefaultConstitution } from "../src/constitution/load-constitution.js";
 import { turnRenderers } from "../src/constitution/templates.js";
-import { makeTestModel } from "../src/gguf/test-models/make-model.js";
 import { LlamaLanguageModel } from "../src/models/llama/llama-language-model.js";
 import type { LanguageModel } from "../src/models/model.js";
 import { OpenAILanguageModel } from "../src/models/openai/openai-language-model.js";
 import { startServer } from "../src/serve/index.js";
 import { judgePair, type ResponsePair } from "../src/stages/label/pairwise-judgment.js";
+import { benchModelFile } from "./bench-model.js";
 
 const labels = Number(process.env.BENCH_LABELS ?? 32);
 const fmt = (x: number, digits = 2) => x.toFixed(digits);
-
-async function modelFile(): Promise<string> {
-  const dir = path.join(caiCacheDir(), "bench");
-  await mkdir(dir, { recursive: true });
-  const file = path.join(dir, "smollm2-135m-Q8_0-seed1.gguf");
-  if (!(await stat(file).catch(() => undefined)))
-    await makeTestModel({ preset: "smollm2-135m", type: "Q8_0", seed: 1, out: file });
-  return file;
-}
 
 /** `model` with its calls counted. */
 function counting(model: LanguageModel, counts: { score: number; generate: number }): LanguageModel {
@@ -82,7 +71,7 @@ async function labelsPerSecond(
   return work.length / ((performance.now() - started) / 1000);
 }
 
-const file = await modelFile();
+const file = await benchModelFile("Q8_0");
 const rows: string[] = [];
 const local1 = await LlamaLanguageModel.load(file, { gpu: false, parallel: 1 });
 const counts = { score: 0, generate: 0 };

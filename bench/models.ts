@@ -1,16 +1,15 @@
 // `npm run bench:models`: decode speed of raw node-llama-cpp vs cai's `llama:` backend and `openai:`
 // through `cai serve`, on SmolLM2-135M-shaped models (F16 and Q8_0), measured side by side in one run.
 // Prints ratios against the targets of the foundation issue; never asserts anything.
-import { mkdir, stat } from "node:fs/promises";
+
 import path from "node:path";
 import { getLlama, type LlamaModel, type Token } from "node-llama-cpp";
-import { caiCacheDir } from "../src/config/cache-dir.js";
-import { makeTestModel } from "../src/gguf/test-models/make-model.js";
 import { LlamaLanguageModel } from "../src/models/llama/llama-language-model.js";
 import { chooseThreads } from "../src/models/llama/thread-choice.js";
 import type { LanguageModel } from "../src/models/model.js";
 import { OpenAILanguageModel } from "../src/models/openai/openai-language-model.js";
 import { startServer } from "../src/serve/index.js";
+import { benchModelFile } from "./bench-model.js";
 
 const decodeTokens = Number(process.env.BENCH_TOKENS ?? 64);
 const repeats = Number(process.env.BENCH_REPEATS ?? 3);
@@ -25,21 +24,6 @@ const row = (...cells: Array<string | number>) => {
   rows.push(cells.map(String));
   console.error(cells.join(" | "));
 };
-
-async function modelFile(type: "F16" | "Q8_0"): Promise<string> {
-  const dir = path.join(caiCacheDir(), "bench");
-  await mkdir(dir, { recursive: true });
-  const file = path.join(dir, `smollm2-135m-${type}-seed1.gguf`);
-  const exists = await stat(file).then(
-    () => true,
-    () => false,
-  );
-  if (!exists) {
-    console.error(`generating ${file}…`);
-    await makeTestModel({ preset: "smollm2-135m", type, seed: 1, out: file });
-  }
-  return file;
-}
 
 /** One stream's decode: tokens after the first, and when the first and last arrived. */
 interface Stream {
@@ -109,7 +93,7 @@ async function caiDecode(model: LanguageModel, parallel: number): Promise<number
 }
 
 async function benchType(type: "F16" | "Q8_0"): Promise<void> {
-  const file = await modelFile(type);
+  const file = await benchModelFile(type);
   const llama = await getLlama({ gpu: false });
   let started = performance.now();
   const raw = await llama.loadModel({ modelPath: file });

@@ -1,34 +1,25 @@
 // `npm run bench:revise`: throughput of the revision stage through `cai serve` on a SmolLM2-135M-shaped
 // model at concurrency 1, 8 and 32, against the server's own throughput for the same requests replayed
 // without the pipeline — the orchestration must not be the bottleneck. Prints a table; asserts nothing.
-import { mkdir, mkdtemp, stat } from "node:fs/promises";
+
+import { mkdtemp } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { caiCacheDir } from "../src/config/cache-dir.js";
 import { constitutionHash, loadDefaultConstitution } from "../src/constitution/load-constitution.js";
 import { samplePrinciple } from "../src/constitution/sampling.js";
 import { turnRenderers } from "../src/constitution/templates.js";
 import { loadBuiltinPromptSet } from "../src/data/builtin-prompt-sets.js";
 import { readRevisedRecords } from "../src/export/read-run.js";
-import { makeTestModel } from "../src/gguf/test-models/make-model.js";
 import { LlamaLanguageModel } from "../src/models/llama/llama-language-model.js";
 import type { GenerateOptions, LanguageModel } from "../src/models/model.js";
 import { OpenAILanguageModel } from "../src/models/openai/openai-language-model.js";
 import { startServer } from "../src/serve/index.js";
 import { runRevise } from "../src/stages/revise/run-revise.js";
+import { benchModelFile } from "./bench-model.js";
 
 const concurrencies = (process.env.BENCH_CONCURRENCY ?? "1,8,32").split(",").map(Number);
 const maxTokens = Number(process.env.BENCH_TOKENS ?? 32);
 const fmt = (x: number, digits = 2) => x.toFixed(digits);
-
-async function modelFile(): Promise<string> {
-  const dir = path.join(caiCacheDir(), "bench");
-  await mkdir(dir, { recursive: true });
-  const file = path.join(dir, "smollm2-135m-Q8_0-seed1.gguf");
-  if (!(await stat(file).catch(() => undefined)))
-    await makeTestModel({ preset: "smollm2-135m", type: "Q8_0", seed: 1, out: file });
-  return file;
-}
 
 /** Records every generate call that passes through, so the same calls can be replayed directly. */
 function recording(model: LanguageModel, calls: GenerateOptions[]): LanguageModel {
@@ -89,7 +80,7 @@ async function replay(model: LanguageModel, work: GenerateOptions[][], concurren
   return tokens / seconds;
 }
 
-const file = await modelFile();
+const file = await benchModelFile("Q8_0");
 const constitution = await loadDefaultConstitution();
 const fewShot = {
   ...constitution,

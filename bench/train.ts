@@ -10,16 +10,14 @@
 // "never" or how many blocks), BENCH_HEAD_SAVE_MIB (the fused LM head keeps its softmax up to this size,
 // default the trainer's). Training and the trainer's forward pass run in child processes, one per
 // length tried: running out of the 4 GiB wasm heap aborts the wasm module, and the table says so.
+
 import { spawn } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
-import { mkdir, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs-core";
 import { getLlama, LlamaLogLevel, type LlamaModel, type Token } from "node-llama-cpp";
-import { caiCacheDir } from "../src/config/cache-dir.js";
-import { makeTestModel } from "../src/gguf/test-models/make-model.js";
 import { SeededRandom } from "../src/random/seeded-random.js";
 import { initTrainingBackend } from "../src/train/backend.js";
 import { checkpointedBlocks, headKeepsSoftmax, setTrainerTuning } from "../src/train/fast-ops.js";
@@ -29,6 +27,7 @@ import { createSftTrainer, type SftExample } from "../src/train/sft.js";
 import { accumulatedStep, sftObjective, type TrainObjective } from "../src/train/train-loop.js";
 import { tokenLogprobs } from "../src/train/transformer.js";
 import { disposeWeights, loadWeights } from "../src/train/weights.js";
+import { benchModelFile } from "./bench-model.js";
 
 const seq = Number(process.env.BENCH_SEQ ?? 512);
 const timedSteps = Number(process.env.BENCH_STEPS ?? 3);
@@ -43,18 +42,6 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const fmt = (x: number, digits = 1) => x.toFixed(digits);
 const gflop = (flops: number) => flops / 1e9;
 const log = (...parts: unknown[]) => console.error(`[${new Date().toISOString().slice(11, 19)}]`, ...parts);
-
-async function modelFile(): Promise<string> {
-  const dir = path.join(caiCacheDir(), "bench");
-  await mkdir(dir, { recursive: true });
-  // The same file bench:models uses; F16 is dequantised to float32 by the trainer anyway.
-  const file = path.join(dir, "smollm2-135m-F16-seed1.gguf");
-  if (!(await stat(file).catch(() => undefined))) {
-    log(`generating ${file}…`);
-    await makeTestModel({ preset: "smollm2-135m", type: "F16", seed: 1, out: file });
-  }
-  return file;
-}
 
 /** Milliseconds of `f` (synchronous on wasm; the result is read back so nothing is left pending). */
 function timeMs(f: () => tf.Tensor | tf.Tensor[]): number {
@@ -268,7 +255,7 @@ function applyBenchTuning(): void {
 async function trainChild(trainSeq: number): Promise<TrainResult> {
   await initTrainingBackend();
   applyBenchTuning();
-  const weights = await loadWeights(await modelFile());
+  const weights = await loadWeights(await benchModelFile("F16"));
   const trainTokens = randomTokens(weights.config.vocabSize, trainSeq, 1);
   const lora = createLora(weights, { rank });
   const trainer = createSftTrainer(weights, lora, { learningRate: 1e-4 });
@@ -359,7 +346,7 @@ interface ForwardResult {
 
 async function forwardChild(forwardSeq: number): Promise<ForwardResult> {
   await initTrainingBackend();
-  const weights = await loadWeights(await modelFile());
+  const weights = await loadWeights(await benchModelFile("F16"));
   const forwardTokens = randomTokens(weights.config.vocabSize, forwardSeq, 1);
   const seconds = (adapter?: LoraAdapter) =>
     medianMs(() => tokenLogprobs(weights, [forwardTokens], adapter), 1) / 1000;
@@ -477,7 +464,7 @@ const fallbackSeqs = [
 const backend = await initTrainingBackend();
 log(`tfjs backend: ${backend}`);
 figures.backend = backend;
-const file = await modelFile();
+const file = await benchModelFile("F16");
 const started = performance.now();
 const weights = await loadWeights(file);
 const { config } = weights;

@@ -3,6 +3,7 @@
 import path from "node:path";
 import type { Command } from "commander";
 import { caiCacheDir } from "../config/cache-dir.js";
+import { CaiError } from "../errors/cai-error.js";
 import { CallCache } from "../models/cache/call-cache.js";
 import type { CreateModelOptions } from "../models/create-model.js";
 import { intFlag } from "./run-action.js";
@@ -71,4 +72,34 @@ export function modelOptionsFromFlags(flags: ModelFlags): CreateModelOptions {
     openai: remote,
     anthropic: remote,
   };
+}
+
+/**
+ * The options and call cache of a stage that works on `concurrency` records at once: llama.cpp gets as
+ * many parallel sequences unless `--parallel` says otherwise. Close the cache when done.
+ */
+export function stageModelOptions(
+  flags: ModelFlags,
+  concurrency: number,
+): { options: CreateModelOptions; cache: CallCache | undefined } {
+  const cache = callCacheFromFlags(flags);
+  const modelOptions = modelOptionsFromFlags(flags);
+  return {
+    options: {
+      ...modelOptions,
+      llama: { parallel: concurrency, ...modelOptions.llama },
+      ...(cache ? { cache } : {}),
+    },
+    cache,
+  };
+}
+
+/** `--temperature` as a number ≥ 0, and `--split` one of train, test, all; throws CaiError otherwise. */
+export function samplingFlags(flags: { temperature: string; split: string }): { temperature: number } {
+  const temperature = Number(flags.temperature);
+  if (!(temperature >= 0))
+    throw new CaiError(`--temperature must be a number ≥ 0, got "${flags.temperature}"`);
+  if (!["train", "test", "all"].includes(flags.split))
+    throw new CaiError("--split must be train, test or all");
+  return { temperature };
 }

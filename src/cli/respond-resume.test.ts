@@ -3,11 +3,11 @@ import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import Database from "better-sqlite3";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createModel } from "../models/create-model.js";
 import { readResponsesFile, writeResponsesFile } from "../stages/respond/responses-file.js";
 import { type RespondPrompt, respondRecords, runRespond } from "../stages/respond/run-respond.js";
+import { doneCount } from "../test-support/run-records.js";
 import { testAdapter, testModel } from "../test-support/test-models.js";
 
 const main = path.resolve(import.meta.dirname, "main.ts");
@@ -52,19 +52,6 @@ const respondArgs = (out: string, concurrency: number) => [
   String(concurrency),
   "--no-cache",
 ];
-
-function doneCount(out: string): number {
-  try {
-    const db = new Database(path.join(out, "run.sqlite"), { readonly: true, fileMustExist: true });
-    try {
-      return (db.prepare("SELECT COUNT(*) AS n FROM records WHERE status = 'done'").get() as { n: number }).n;
-    } finally {
-      db.close();
-    }
-  } catch {
-    return 0;
-  }
-}
 
 /** Starts `cai respond`, waits until `more` further prompts are done, then SIGKILLs it. */
 async function killMidRun(out: string, concurrency: number, more: number): Promise<void> {

@@ -17,7 +17,7 @@ import { createModel } from "../../models/create-model.js";
 import type { LanguageModel } from "../../models/model.js";
 import { createProgress } from "../../runs/progress.js";
 import { respondRecords, runRespond } from "../../stages/respond/run-respond.js";
-import { addModelFlags, callCacheFromFlags, type ModelFlags, modelOptionsFromFlags } from "../model-flags.js";
+import { addModelFlags, type ModelFlags, stageModelOptions } from "../model-flags.js";
 import { intFlag, runAction } from "../run-action.js";
 import { stopOnSigint } from "../stop-on-sigint.js";
 
@@ -73,13 +73,7 @@ export function registerEvalCommand(program: Command): void {
       const prompts = [];
       for (const set of sets) prompts.push(...(await selectPrompts([set], flags.split, flags.limit)));
 
-      const cache = callCacheFromFlags(flags);
-      const modelOptions = modelOptionsFromFlags(flags);
-      const options = {
-        ...modelOptions,
-        llama: { parallel: flags.concurrency, ...modelOptions.llama },
-        ...(cache ? { cache } : {}),
-      };
+      const { options, cache } = stageModelOptions(flags, flags.concurrency);
       const loaded: LanguageModel[] = [];
       const stop = stopOnSigint();
       try {

@@ -17,7 +17,7 @@ import { humanPreferenceRows } from "../../stages/label/human-preferences.js";
 import type { JudgmentMode } from "../../stages/label/pairwise-judgment.js";
 import { type LabelPair, labelledRows, runLabel } from "../../stages/label/run-label.js";
 import { type ResponsesRow, readResponsesFile } from "../../stages/respond/responses-file.js";
-import { addModelFlags, callCacheFromFlags, type ModelFlags, modelOptionsFromFlags } from "../model-flags.js";
+import { addModelFlags, type ModelFlags, stageModelOptions } from "../model-flags.js";
 import { intFlag, runAction } from "../run-action.js";
 import { stopOnSigint } from "../stop-on-sigint.js";
 
@@ -105,13 +105,8 @@ export function registerLabelCommand(program: Command): void {
         : await loadDefaultConstitution();
       const pairs = responsePairs(await readResponsesFile(flags.responses));
       const human = flags.mixHuman ? await humanPreferenceRows(flags.mixHuman, flags.mixHumanLimit) : [];
-      const cache = callCacheFromFlags(flags);
-      const modelOptions = modelOptionsFromFlags(flags);
-      const judge = await createModel(flags.judge, {
-        ...modelOptions,
-        llama: { parallel: flags.concurrency, ...modelOptions.llama },
-        ...(cache ? { cache } : {}),
-      });
+      const { options, cache } = stageModelOptions(flags, flags.concurrency);
+      const judge = await createModel(flags.judge, options);
       const stop = stopOnSigint();
       try {
         const result = await runLabel({

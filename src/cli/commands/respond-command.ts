@@ -10,7 +10,7 @@ import type { LanguageModel } from "../../models/model.js";
 import { createProgress } from "../../runs/progress.js";
 import { writeResponsesFile } from "../../stages/respond/responses-file.js";
 import { type RespondPrompt, respondRecords, runRespond } from "../../stages/respond/run-respond.js";
-import { addModelFlags, callCacheFromFlags, type ModelFlags, modelOptionsFromFlags } from "../model-flags.js";
+import { addModelFlags, type ModelFlags, samplingFlags, stageModelOptions } from "../model-flags.js";
 import { intFlag, runAction } from "../run-action.js";
 import { stopOnSigint } from "../stop-on-sigint.js";
 
@@ -68,11 +68,7 @@ export function registerRespondCommand(program: Command): void {
       .option("--restart", "discard the run in --out and start again", false),
   ).action(
     runAction(async (flags: RespondFlags) => {
-      const temperature = Number(flags.temperature);
-      if (!(temperature >= 0))
-        throw new CaiError(`--temperature must be a number ≥ 0, got "${flags.temperature}"`);
-      if (!["train", "test", "all"].includes(flags.split))
-        throw new CaiError(`--split must be train, test or all`);
+      const { temperature } = samplingFlags(flags);
       const repeated = flags.model.find((spec, i) => flags.model.indexOf(spec) !== i);
       if (repeated) throw new CaiError(`--model ${repeated} is given twice`);
       const prompts = await loadRespondPrompts(
@@ -81,13 +77,7 @@ export function registerRespondCommand(program: Command): void {
         flags.limit,
       );
 
-      const cache = callCacheFromFlags(flags);
-      const modelOptions = modelOptionsFromFlags(flags);
-      const options = {
-        ...modelOptions,
-        llama: { parallel: flags.concurrency, ...modelOptions.llama },
-        ...(cache ? { cache } : {}),
-      };
+      const { options, cache } = stageModelOptions(flags, flags.concurrency);
       const models: LanguageModel[] = [];
       const stop = stopOnSigint();
       try {

@@ -10,11 +10,10 @@ import {
 import { samplePrinciple } from "../../constitution/sampling.js";
 import { turnRenderers } from "../../constitution/templates.js";
 import { selectPrompts } from "../../data/prompt-selection.js";
-import { CaiError } from "../../errors/cai-error.js";
 import { createModel } from "../../models/create-model.js";
 import { createProgress } from "../../runs/progress.js";
 import { type RevisePrompt, runRevise } from "../../stages/revise/run-revise.js";
-import { addModelFlags, callCacheFromFlags, type ModelFlags, modelOptionsFromFlags } from "../model-flags.js";
+import { addModelFlags, type ModelFlags, samplingFlags, stageModelOptions } from "../model-flags.js";
 import { intFlag, runAction } from "../run-action.js";
 import { stopOnSigint } from "../stop-on-sigint.js";
 
@@ -82,11 +81,7 @@ export function registerReviseCommand(program: Command): void {
       .option("--restart", "discard the run in --out and start again", false),
   ).action(
     runAction(async (flags: ReviseFlags) => {
-      const temperature = Number(flags.temperature);
-      if (!(temperature >= 0))
-        throw new CaiError(`--temperature must be a number ≥ 0, got "${flags.temperature}"`);
-      if (!["train", "test", "all"].includes(flags.split))
-        throw new CaiError(`--split must be train, test or all`);
+      const { temperature } = samplingFlags(flags);
       const loaded = flags.constitution
         ? await loadConstitution(flags.constitution)
         : await loadDefaultConstitution();
@@ -97,13 +92,7 @@ export function registerReviseCommand(program: Command): void {
         flags.limit,
       );
 
-      const cache = callCacheFromFlags(flags);
-      const modelOptions = modelOptionsFromFlags(flags);
-      const options = {
-        ...modelOptions,
-        llama: { parallel: flags.concurrency, ...modelOptions.llama },
-        ...(cache ? { cache } : {}),
-      };
+      const { options, cache } = stageModelOptions(flags, flags.concurrency);
       const policy = await createModel(flags.model, options);
       const critic =
         flags.critic && flags.critic !== flags.model ? await createModel(flags.critic, options) : policy;
