@@ -78,4 +78,30 @@ describe("cai eval", () => {
     expect(resumed.code).toBe(0);
     expect(await ratingsOf(out)).toEqual(await ratingsOf(path.join(dir, "whole")));
   });
+
+  it("with --judge human queues the comparisons, cai judge records keys, and the report rates from them", async () => {
+    const out = path.join(dir, "human");
+    const humanArgs = args(out).map((a, i, all) => (all[i - 1] === "--judge" ? "human" : a));
+    const queued = await runCli(...humanArgs);
+    expect(queued.code).toBe(0);
+    expect(queued.stderr).toMatch(/24 comparisons queued in .*queue\.jsonl; label them with: cai judge/);
+    const typed = Array.from({ length: 24 }, (_, i) => ["a", "b", "t"][i % 3]).join("\n");
+    const judge = spawn(process.execPath, ["--import", "tsx", main, "judge", out], {
+      stdio: ["pipe", "ignore", "pipe"],
+    });
+    let printed = "";
+    judge.stderr?.on("data", (chunk: Buffer) => {
+      printed += chunk.toString();
+    });
+    judge.stdin?.end(`${typed}\n`);
+    const code = await new Promise<number | null>((resolve) => judge.once("exit", resolve));
+    expect(code).toBe(0);
+    expect(printed).toContain("judge: 24 answered, 0 to go");
+    const rated = await runCli(...humanArgs);
+    expect(rated.code).toBe(0);
+    expect(rated.stderr).toContain("human ratings from 24 answers");
+    const report = JSON.parse(await readFile(path.join(out, "report", "report.json"), "utf8"));
+    expect(report.run.judge).toBe("human");
+    expect(report.axes.helpfulness.comparisons + report.axes.harmlessness.comparisons).toBe(24);
+  });
 });

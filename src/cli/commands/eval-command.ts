@@ -3,6 +3,8 @@
 // prompts, harmlessness on red-team ones) and classifies each response for the absolute rates, and the
 // Elo ratings with bootstrap intervals are drawn as the harmlessness-vs-helpfulness frontier. Both phases
 // resume from their run directories.
+import { existsSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
 import { loadDefaultConstitution } from "../../constitution/load-constitution.js";
@@ -11,6 +13,15 @@ import { selectPrompts } from "../../data/prompt-selection.js";
 import { promptMessages } from "../../data/prompt-set.js";
 import { CaiError } from "../../errors/cai-error.js";
 import { evalReportData } from "../../eval/eval-report.js";
+import {
+  pendingItems,
+  queueItems,
+  readAnswers,
+  readQueue,
+  writeQueue,
+} from "../../eval/human/human-queue.js";
+import { humanReportData } from "../../eval/human/human-report.js";
+import { labelInTerminal } from "../../eval/human/terminal-labeller.js";
 import { writeReport } from "../../eval/report/report-html.js";
 import { type EvalPrompt, runEval } from "../../eval/run-eval.js";
 import { createModel } from "../../models/create-model.js";
@@ -37,6 +48,10 @@ interface EvalFlags extends ModelFlags {
   restart: boolean;
 }
 
+/** The files of a human-judged evaluation, under OUT/human. */
+const humanQueueFileName = "queue.jsonl";
+const humanAnswersFileName = "answers.jsonl";
+
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 /** Registers `cai eval`. */
@@ -49,7 +64,10 @@ export function registerEvalCommand(program: Command): void {
       )
       .requiredOption("--model <spec>", "a contestant (repeat: at least two)", collect, [])
       .option("--name <name>", "short names of the contestants, in --model order (repeat)", collect, [])
-      .requiredOption("--judge <spec>", "the judge model (may differ from every contestant)")
+      .requiredOption(
+        "--judge <spec>",
+        "the judge model (may differ from every contestant), or `human`: queue the comparisons for `cai judge`",
+      )
       .requiredOption("--out <dir>", "output directory (rerun the same command to resume)")
       .option("--baseline <name>", "the contestant the ratings are anchored to (default: the first)")
       .option("--prompts <set>", "prompt sets (default: helpful and red-team)", collect, [])
@@ -112,6 +130,10 @@ export function registerEvalCommand(program: Command): void {
           prompt: row.prompt,
           responses: flags.model.map((spec) => row.responses.find((r) => r.model === spec)?.text ?? ""),
         }));
+        if (flags.judge === "human") {
+          await humanJudging(flags.out, evalPrompts, names, flags, baseline);
+          return;
+        }
         const judge = flags.model.includes(flags.judge)
           ? (loaded[flags.model.indexOf(flags.judge)] as LanguageModel)
           : await createModel(flags.judge, options);
@@ -157,4 +179,81 @@ export function registerEvalCommand(program: Command): void {
       }
     }),
   );
+}
+
+/**
+ * `--judge human`: queues every comparison (once) in OUT/human/queue.jsonl for `cai judge OUT`, and once
+ * answers exist, rates the contestants from them into OUT/report (absolute rates are not measured).
+ */
+async function humanJudging(
+  out: string,
+  prompts: readonly EvalPrompt[],
+  names: readonly string[],
+  flags: EvalFlags,
+  baseline: number,
+): Promise<void> {
+  const queueFile = path.join(out, "human", humanQueueFileName);
+  const answersFile = path.join(out, "human", humanAnswersFileName);
+  if (!existsSync(queueFile)) {
+    await mkdir(path.dirname(queueFile), { recursive: true });
+    const pairs = prompts.flatMap((p) =>
+      p.responses.flatMap((_, i) =>
+        p.responses.slice(i + 1).map((__, k) => {
+          const j = i + 1 + k;
+          return {
+            id: `${p.id}:${i}-${j}`,
+            axis: p.kind === "helpful" ? ("helpfulness" as const) : ("harmlessness" as const),
+            prompt: [...p.prompt],
+            first: { contestant: i, text: p.responses[i] ?? "" },
+            second: { contestant: j, text: p.responses[j] ?? "" },
+          };
+        }),
+      ),
+    );
+    await writeQueue(queueFile, queueItems(pairs, flags.seed));
+  }
+  const items = await readQueue(queueFile);
+  const answers = await readAnswers(answersFile);
+  const pending = pendingItems(items, answers).length;
+  if (answers.size === 0) {
+    console.error(
+      `eval: ${items.length} comparisons queued in ${queueFile}; label them with: cai judge ${out}`,
+    );
+    return;
+  }
+  const data = humanReportData(items, answers, {
+    names,
+    specs: flags.model,
+    baseline,
+    bootstrapRounds: flags.bootstrap,
+    seed: flags.seed,
+  });
+  const report = await writeReport(path.join(out, "report"), data);
+  console.error(
+    `eval: human ratings from ${answers.size} answers` +
+      (pending > 0 ? `; ${pending} comparisons still to label (cai judge ${out})` : ""),
+  );
+  console.log(report.html);
+}
+
+/** Registers `cai judge`: the terminal labeller of a `cai eval --judge human` queue. */
+export function registerJudgeCommand(program: Command): void {
+  program
+    .command("judge")
+    .description("label the comparisons `cai eval --judge human` queued: a/b/t(ie)/s(kip), q to stop")
+    .argument("<dir>", "the --out directory of cai eval --judge human")
+    .action(
+      runAction(async (dir: string) => {
+        const session = await labelInTerminal({
+          queueFile: path.join(dir, "human", humanQueueFileName),
+          answersFile: path.join(dir, "human", humanAnswersFileName),
+          input: process.stdin,
+          output: process.stderr,
+        });
+        console.error(
+          `judge: ${session.answered} answered, ${session.remaining} to go` +
+            (session.remaining === 0 ? " — rerun cai eval with --judge human for the report" : ""),
+        );
+      }),
+    );
 }
