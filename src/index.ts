@@ -1,9 +1,20 @@
 // cai's public library API: the model contract and its backends, the call cache, GGUF tools, the
-// OpenAI-compatible server, constitutions and prompt data, and training (SFT, DPO, preference models).
+// OpenAI-compatible server, constitutions and prompt data, training (SFT, DPO, preference models), and
+// RL-CAI data and evaluation (responses, AI feedback labels, the tournament and its report).
 export * from "./constitution/index.js";
 export * from "./data/index.js";
 export { CaiError } from "./errors/cai-error.js";
 export { type FilePlace, InputFileError } from "./errors/input-file-error.js";
+export {
+  type BootstrapOptions,
+  bootstrapRatings,
+  type Comparison,
+  fitBradleyTerry,
+} from "./eval/bradley-terry.js";
+export { evalReportData } from "./eval/eval-report.js";
+export type { EvalReportData } from "./eval/report/report-data.js";
+export { writeReport } from "./eval/report/report-html.js";
+export { type EvalPrompt, runEval, tournamentResults } from "./eval/run-eval.js";
 export * from "./gguf/index.js";
 export { type MakeRandomLoraOptions, makeRandomLora } from "./gguf/test-models/make-lora.js";
 export { type MakeTestModelOptions, makeTestModel } from "./gguf/test-models/make-model.js";
@@ -35,6 +46,11 @@ export { normaliseLogprobs } from "./models/scoring.js";
 export { type ModelSpec, parseModelSpec } from "./models/spec.js";
 export { SeededRandom } from "./random/seeded-random.js";
 export { type RunningServer, type ServeOptions, startServer } from "./serve/index.js";
+export { ensembleJudgment } from "./stages/label/ensemble-judgment.js";
+export { type JudgmentContext, judgePair, type PairwiseJudgment } from "./stages/label/pairwise-judgment.js";
+export { type LabelPair, labelledRows, runLabel } from "./stages/label/run-label.js";
+export { type ResponsesRow, readResponsesFile } from "./stages/respond/responses-file.js";
+export { respondRecords, runRespond } from "./stages/respond/run-respond.js";
 export { CheckpointMismatchError } from "./train/checkpoint-mismatch-error.js";
 export { type PreferenceRow, readPreferenceRows } from "./train/preference-data.js";
 export {

@@ -100,4 +100,20 @@ describe("runEval and tournamentResults", () => {
     ]);
     expect((await readReportData(path.join(reportDir, "report.json"))).models).toEqual(data.models);
   });
+
+  it("in chain-of-thought mode keeps the judge's reasoning for the report's samples", async () => {
+    const constitution = await loadDefaultConstitution();
+    const runDir = await mkdtemp(path.join(await testFolder(), "eval-cot-"));
+    await runEval({
+      runDir,
+      prompts: prompts.slice(0, 1),
+      judge: contestants[0] as LlamaLanguageModel,
+      renderers: turnRenderers(constitution),
+      config: { contestants: ["base", "lora-7", "lora-8"], judge: "base", mode: "cot" },
+      concurrency: 1,
+    });
+    const data = evalReportData(runDir, { bootstrapRounds: 20 });
+    expect(data.samples.length).toBeGreaterThan(0);
+    for (const sample of data.samples) expect(sample.reasoning).toEqual(expect.any(String));
+  });
 });

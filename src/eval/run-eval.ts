@@ -28,6 +28,8 @@ export interface EvalRunConfig {
   /** The contestants' names (spec strings as given), in order. */
   readonly contestants: readonly string[];
   readonly judge: string;
+  /** How the judge answers the pairwise questions: log-probs (default) or chain of thought (clamped). */
+  readonly mode?: "logprobs" | "cot";
 }
 
 /** Options of {@link runEval}. */
@@ -95,7 +97,7 @@ export async function runEval(
                 judge: options.judge,
                 renderers: options.renderers,
                 principle: axisRubrics[axis],
-                mode: "logprobs",
+                mode: options.config.mode ?? "logprobs",
               },
             );
             judgments.push({ first, second, judgment });

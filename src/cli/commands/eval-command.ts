@@ -46,6 +46,7 @@ interface EvalFlags extends ModelFlags {
   bootstrap: number;
   concurrency: number;
   restart: boolean;
+  cot?: boolean;
 }
 
 /** The files of a human-judged evaluation, under OUT/human. */
@@ -69,6 +70,10 @@ export function registerEvalCommand(program: Command): void {
         "the judge model (may differ from every contestant), or `human`: queue the comparisons for `cai judge`",
       )
       .requiredOption("--out <dir>", "output directory (rerun the same command to resume)")
+      .option(
+        "--cot",
+        "the judge reasons before answering (P(A) clamped to 0.4–0.6; reasoning in the report)",
+      )
       .option("--baseline <name>", "the contestant the ratings are anchored to (default: the first)")
       .option("--prompts <set>", "prompt sets (default: helpful and red-team)", collect, [])
       .option("--split <split>", "train, test or all", "test")
@@ -144,7 +149,11 @@ export function registerEvalCommand(program: Command): void {
           prompts: evalPrompts,
           judge,
           renderers: turnRenderers(constitution),
-          config: { contestants: flags.model, judge: flags.judge },
+          config: {
+            contestants: flags.model,
+            judge: flags.judge,
+            ...(flags.cot ? { mode: "cot" as const } : {}),
+          },
           concurrency: flags.concurrency,
           restart: flags.restart,
           stop: stop.signal,
