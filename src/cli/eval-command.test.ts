@@ -103,5 +103,14 @@ describe("cai eval", () => {
     const report = JSON.parse(await readFile(path.join(out, "report", "report.json"), "utf8"));
     expect(report.run.judge).toBe("human");
     expect(report.axes.helpfulness.comparisons + report.axes.harmlessness.comparisons).toBe(24);
+
+    // An AI-judged run in the same directory reports the person's ratings beside the judge model's.
+    const both = await runCli(...args(out));
+    expect(both.code).toBe(0);
+    const combined = JSON.parse(await readFile(path.join(out, "report", "report.json"), "utf8"));
+    expect(combined.run.judge).not.toBe("human");
+    expect(combined.human.answers).toBe(24);
+    expect(combined.human.axes.helpfulness.ratings).toHaveLength(3);
+    expect(await readFile(path.join(out, "report", "report.html"), "utf8")).toContain("Human judgments");
   });
 });

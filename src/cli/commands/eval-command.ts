@@ -22,6 +22,7 @@ import {
 } from "../../eval/human/human-queue.js";
 import { humanReportData } from "../../eval/human/human-report.js";
 import { labelInTerminal } from "../../eval/human/terminal-labeller.js";
+import type { EvalReportData } from "../../eval/report/report-data.js";
 import { writeReport } from "../../eval/report/report-html.js";
 import { type EvalPrompt, runEval } from "../../eval/run-eval.js";
 import { createModel } from "../../models/create-model.js";
@@ -159,12 +160,14 @@ export function registerEvalCommand(program: Command): void {
           stop: stop.signal,
           progress: createProgress({ label: "eval: judgments" }),
         });
-        const data = evalReportData(path.join(flags.out, "judgments"), {
+        const judgedByModel = evalReportData(path.join(flags.out, "judgments"), {
           names,
           baseline,
           bootstrapRounds: flags.bootstrap,
           seed: flags.seed,
         });
+        const human = await humanRatings(flags.out, names, flags, baseline);
+        const data = human ? { ...judgedByModel, human } : judgedByModel;
         const report = await writeReport(path.join(flags.out, "report"), data);
         for (const [i, name] of names.entries()) {
           const h = data.axes.helpfulness.ratings[i];
@@ -243,6 +246,27 @@ async function humanJudging(
       (pending > 0 ? `; ${pending} comparisons still to label (cai judge ${out})` : ""),
   );
   console.log(report.html);
+}
+
+/** A person's ratings of the same tournament, when `cai judge` answers exist in OUT/human. */
+async function humanRatings(
+  out: string,
+  names: readonly string[],
+  flags: EvalFlags,
+  baseline: number,
+): Promise<EvalReportData["human"]> {
+  const queueFile = path.join(out, "human", humanQueueFileName);
+  if (!existsSync(queueFile)) return undefined;
+  const answers = await readAnswers(path.join(out, "human", humanAnswersFileName));
+  if (answers.size === 0) return undefined;
+  const data = humanReportData(await readQueue(queueFile), answers, {
+    names,
+    specs: flags.model,
+    baseline,
+    bootstrapRounds: flags.bootstrap,
+    seed: flags.seed,
+  });
+  return { answers: answers.size, axes: data.axes };
 }
 
 /** Registers `cai judge`: the terminal labeller of a `cai eval --judge human` queue. */

@@ -101,6 +101,14 @@ export interface EvalReportData {
   /** One entry per model, in {@link models} order. */
   readonly rates: readonly ModelRates[];
   readonly samples: readonly SamplePair[];
+  /**
+   * Ratings from a person's judgments of the same tournament (`cai judge`), reported beside the judge
+   * model's, never mixed into them. Absent when nobody judged.
+   */
+  readonly human?: {
+    readonly answers: number;
+    readonly axes: Readonly<Record<EvalAxis, AxisReport>>;
+  };
 }
 
 /** A number that JSON may hold as null when it was not measured (JSON.stringify writes NaN as null). */
@@ -155,6 +163,12 @@ export const evalReportSchema = z
         reasoning: z.string().optional(),
       }),
     ),
+    human: z
+      .strictObject({
+        answers: count,
+        axes: z.strictObject({ helpfulness: axisSchema, harmlessness: axisSchema }),
+      })
+      .optional(),
   })
   .superRefine((report, context) => {
     const names = report.models.map((m) => m.name);
@@ -170,6 +184,9 @@ export const evalReportSchema = z
         problem(`must list the models in order: ${names.join(", ")}`, path);
     };
     for (const name of reportAxes) sameModels(report.axes[name].ratings, ["axes", name, "ratings"]);
+    if (report.human)
+      for (const name of reportAxes)
+        sameModels(report.human.axes[name].ratings, ["human", "axes", name, "ratings"]);
     sameModels(report.rates, ["rates"]);
     report.samples.forEach((sample, i) => {
       for (const side of ["first", "second"] as const)

@@ -51,20 +51,20 @@ figure svg { max-width: 100%; height: auto; }
 .chosen { outline: 2px solid #59a14f; }
 `;
 
-function ratingTable(data: EvalReportData): string {
+function ratingTable(data: EvalReportData, axes: EvalReportData["axes"] = data.axes, id = "ratings"): string {
   const percentLabel = `${Math.round(data.run.confidence * 100)}% interval`;
   const header = reportAxes
     .map((axis) => `<th>${axis} Elo</th><th>${percentLabel}</th><th>comparisons</th>`)
     .join("");
   const rows = data.models.map((model, i) => {
     const cells = reportAxes.map((axis) => {
-      const rating = data.axes[axis].ratings[i];
+      const rating = axes[axis].ratings[i];
       if (!rating) return `<td>${dash}</td>`.repeat(3);
       return `<td class="number">${elo(rating.elo)}</td><td class="number">${interval(rating.interval)}</td><td class="number">${rating.comparisons}</td>`;
     });
     return `<tr><td><span class="swatch" style="background:${modelColour(i)}"></span>${escapeHtml(model.name)}${model.baseline ? " (baseline)" : ""}</td><td><code>${escapeHtml(model.spec)}</code></td>${cells.join("")}</tr>`;
   });
-  return `<table id="ratings"><thead><tr><th>model</th><th>spec</th>${header}</tr></thead><tbody>${rows.join("")}</tbody></table>`;
+  return `<table id="${id}"><thead><tr><th>model</th><th>spec</th>${header}</tr></thead><tbody>${rows.join("")}</tbody></table>`;
 }
 
 function rateCells(rate: ReportRate): string {
@@ -141,6 +141,13 @@ ${rateTable(data)}
 <h2>Position consistency</h2>
 <p class="meta">Every pair was judged in both orders; this is how often both orders preferred the same response.</p>
 ${consistencyTable(data)}
+${
+  data.human
+    ? `<h2>Human judgments</h2>
+<p class="meta">Ratings from ${data.human.answers} answers a person gave to the same comparisons (<code>cai judge</code>), fitted the same way and kept apart from the judge model's.</p>
+${ratingTable(data, data.human.axes, "human-ratings")}`
+    : ""
+}
 <h2>Sample pairs</h2>
 ${samples}
 </body>
