@@ -1,12 +1,12 @@
 // `cai eval` end to end on three generated models (the tiny base and two different random adapters on it),
 // judged by the base model: responses, pairwise judgments, ratings and the report; a SIGKILLed run,
 // rerun, gives the uninterrupted run's ratings.
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtemp, readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../test-support/run-cli.js";
-import { doneCount } from "../test-support/run-records.js";
+import { doneCount, killWhenDone } from "../test-support/run-records.js";
 import { testAdapter, testFolder, testModel } from "../test-support/test-models.js";
 
 const main = path.resolve(import.meta.dirname, "main.ts");
@@ -64,15 +64,8 @@ describe("cai eval", () => {
 
   it("resumed after SIGKILL while judging, gives the uninterrupted run's ratings", async () => {
     const out = path.join(dir, "killed");
-    const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", main, ...args(out)], {
-      stdio: "ignore",
-    });
-    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
     const judgments = path.join(out, "judgments");
-    const deadline = Date.now() + 60_000;
-    while (doneCount(judgments) < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    child.kill("SIGKILL");
-    await exited;
+    await killWhenDone(args(out), judgments, 2);
     expect(doneCount(judgments)).toBeLessThan(8);
     const resumed = await runCli(...args(out));
     expect(resumed.code).toBe(0);

@@ -1,15 +1,11 @@
-// `cai label` through the real command line: every pair of a responses file judged, preferences.jsonl
-// written (and mixed with human pairs), errors naming the file and line, and a run killed with SIGKILL
-// then rerun gives the uninterrupted run's labels exactly.
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../test-support/run-cli.js";
-import { doneCount } from "../test-support/run-records.js";
+import { doneCount, killWhenDone } from "../test-support/run-records.js";
 import { testFolder, testModel } from "../test-support/test-models.js";
 
-const main = path.resolve(import.meta.dirname, "main.ts");
+const _main = path.resolve(import.meta.dirname, "main.ts");
 let dir: string;
 let responses: string;
 let model: string;
@@ -76,14 +72,7 @@ describe("cai label", () => {
     const whole = path.join(dir, "whole");
     if (doneCount(whole) < 60) expect((await runCli(...labelArgs(whole))).code).toBe(0);
     const out = path.join(dir, "killed");
-    const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", main, ...labelArgs(out)], {
-      stdio: "ignore",
-    });
-    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-    const deadline = Date.now() + 60_000;
-    while (doneCount(out) < 10 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 15));
-    child.kill("SIGKILL");
-    await exited;
+    await killWhenDone(labelArgs(out), out, 10);
     const partial = doneCount(out);
     expect(partial).toBeGreaterThanOrEqual(10);
     expect(partial).toBeLessThan(60);

@@ -1,4 +1,4 @@
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { createModel } from "../models/create-model.js";
 import { readResponsesFile, writeResponsesFile } from "../stages/respond/responses-file.js";
 import { type RespondPrompt, respondRecords, runRespond } from "../stages/respond/run-respond.js";
-import { doneCount } from "../test-support/run-records.js";
+import { doneCount, killWhenDone } from "../test-support/run-records.js";
 import { testAdapter, testModel } from "../test-support/test-models.js";
 
 const main = path.resolve(import.meta.dirname, "main.ts");
@@ -53,17 +53,9 @@ const respondArgs = (out: string, concurrency: number) => [
   "--no-cache",
 ];
 
-/** Starts `cai respond`, waits until `more` further prompts are done, then SIGKILLs it. */
+/** Starts the run, waits until `more` further prompts are done, then SIGKILLs it. */
 async function killMidRun(out: string, concurrency: number, more: number): Promise<void> {
-  const before = doneCount(out);
-  const child: ChildProcess = spawn(node[0], [...node.slice(1), ...respondArgs(out, concurrency)], {
-    stdio: "ignore",
-  });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const deadline = Date.now() + 60_000;
-  while (doneCount(out) < before + more && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-  child.kill("SIGKILL");
-  await exited;
+  await killWhenDone(respondArgs(out, concurrency), out, doneCount(out) + more);
 }
 
 async function runToEnd(out: string, concurrency: number): Promise<string> {
