@@ -160,7 +160,7 @@ export class OpenAILanguageModel implements LanguageModel {
     options: ScoreChoicesOptions,
   ): Promise<ChoiceScores | undefined> {
     const prefix = prompt.assistantPrefix ?? "";
-    const render = async (continuation: string | undefined): Promise<PromptToken[] | undefined> => {
+    const request = async (continuation: string | undefined, scored: boolean) => {
       const text = prefix + (continuation ?? "");
       const body = {
         model: this.modelId,
@@ -170,13 +170,11 @@ export class OpenAILanguageModel implements LanguageModel {
         max_tokens: 1,
         temperature: 0,
         ...(text ? { continue_final_message: true, add_generation_prompt: false } : {}),
-        prompt_logprobs: 0,
+        ...(scored ? { prompt_logprobs: 0 } : {}),
       };
       try {
-        return promptTokensOf(
-          await this.call(options, (requestOptions) =>
-            this.client.chat.completions.create(body, requestOptions),
-          ),
+        return await this.call(options, (requestOptions) =>
+          this.client.chat.completions.create(body, requestOptions),
         );
       } catch (error) {
         if (ModelCallError.isInstance(error) && error.status !== undefined && error.status < 500)
@@ -184,18 +182,28 @@ export class OpenAILanguageModel implements LanguageModel {
         throw error;
       }
     };
-    const [alone, ...wholes] = await Promise.all([undefined, ...options.choices].map(render));
-    if (alone === undefined || wholes.some((w) => w === undefined)) {
+    // The prompt alone only for its token count (no prompt log-probabilities: they cost a full-vocabulary
+    // distribution per position); each choice with them.
+    const [alone, ...completions] = await Promise.all([
+      request(undefined, false),
+      ...options.choices.map((choice) => request(choice, true)),
+    ]);
+    const prefixLength = alone?.usage?.prompt_tokens;
+    const wholes = completions.map((c) => (c === undefined ? undefined : promptTokensOf(c)));
+    if (prefixLength === undefined || wholes.some((w) => w === undefined)) {
       this.promptLogprobsUnsupported = true;
       return undefined;
     }
     const lists = wholes as PromptToken[][];
-    const same = (a: PromptToken | undefined, b: PromptToken | undefined) =>
-      a !== undefined && a.id === b?.id;
-    let start = alone.length;
-    if (!lists.every((whole) => alone.every((token, i) => same(whole[i], token)))) {
+    const [first = []] = lists;
+    const sharedWith = (length: number) =>
+      lists.every((whole) => Array.from({ length }, (_, i) => i).every((i) => whole[i]?.id === first[i]?.id));
+    // As the llama: backend splits: after the prompt's tokens when every rendering keeps them; else (a
+    // choice merged with the prompt's last token) after the last token all renderings share.
+    let start = prefixLength;
+    if (!(first.length >= prefixLength && sharedWith(prefixLength))) {
       start = 0;
-      while (start < alone.length && lists.every((whole) => same(whole[start], alone[start]))) start += 1;
+      while (start < prefixLength && sharedWith(start + 1)) start += 1;
       if (start === 0) return undefined;
     }
     if (lists.some((whole) => whole.length <= start)) return undefined;
