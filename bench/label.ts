@@ -102,7 +102,7 @@ const viaServer = await labelsPerSecond(
   8,
 );
 rows.push(
-  `| openai: through cai serve, concurrency 8 | ${fmt(viaServer)} labels/s | ratio to in-process at 8: ${fmt(viaServer / inProcess8, 3)}; 3 HTTP requests per order (prompt alone + each choice, vLLM prompt_logprobs) |`,
+  `| openai: through cai serve, concurrency 8 | ${fmt(viaServer)} labels/s | ratio to in-process at 8: ${fmt(viaServer / inProcess8, 3)}; 3 HTTP requests per order: the prompt alone for its token count, each choice with vLLM prompt_logprobs |`,
 );
 await server.close();
 await local8.close();
