@@ -45,9 +45,7 @@ describe("cai train sft", () => {
     }));
     await writeFile(data, rows.map((r) => `${JSON.stringify(r)}\n`).join(""));
     const out = path.join(dir, "out");
-    const run = await cai(
-      "train",
-      "sft",
+    const args = [
       "--base",
       base,
       "--data",
@@ -60,9 +58,8 @@ describe("cai train sft", () => {
       "1e-2",
       "--rank",
       "4",
-      "--batch-size",
-      "2",
-    );
+    ];
+    const run = await cai("train", "sft", ...args, "--batch-size", "2");
     expect(run.stderr).toContain("step 20/20");
     expect(run.code).toBe(0);
     const adapter = run.stdout.trim();
@@ -81,20 +78,6 @@ describe("cai train sft", () => {
 
     // A rerun into the same directory is refused without --resume; with it, it resumes at the last step
     // and writes the adapter under a new name.
-    const args = [
-      "--base",
-      base,
-      "--data",
-      data,
-      "--out",
-      out,
-      "--steps",
-      "20",
-      "--lr",
-      "1e-2",
-      "--rank",
-      "4",
-    ];
     const refused = await cai("train", "sft", ...args, "--batch-size", "2");
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/holds a checkpoint of an earlier run.*--resume/);

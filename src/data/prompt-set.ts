@@ -1,12 +1,13 @@
 // Prompt sets: the red-team and helpfulness prompts every Constitutional AI stage starts from. One
 // record per JSONL line, validated with zod; problems name the file, line and field.
+
 import { z } from "zod";
 import { CaiError } from "../errors/cai-error.js";
 import { InputFileError } from "../errors/input-file-error.js";
 import type { ChatMessage } from "../models/model.js";
 import { type JsonLine, readJsonLines, writeJsonLines } from "./jsonl-file.js";
-import { checkSchema } from "./schema-issue.js";
 import type { PromptSplit } from "./split.js";
+import { validateLines } from "./validated-lines.js";
 
 /** What a prompt is for: eliciting harm (red-team) or ordinary help (helpful). */
 export type PromptKind = "red-team" | "helpful";
@@ -105,19 +106,9 @@ export const promptRecordSchema: z.ZodType<PromptRecord> = z
  * InputFileError naming the line (and, for a repeated id, the line that used it first).
  */
 function validatePromptLines(file: string, lines: readonly JsonLine[]): PromptRecord[] {
-  if (lines.length === 0) throw new InputFileError(file, "no prompts: the prompt set is empty");
-  const firstLineOfId = new Map<string, number>();
-  return lines.map(({ line, value }) => {
-    const parsed = checkSchema(promptRecordSchema, value);
-    if (!parsed.success) throw new InputFileError(file, parsed.problem, { line, field: parsed.field });
-    const earlier = firstLineOfId.get(parsed.data.id);
-    if (earlier !== undefined)
-      throw new InputFileError(file, `duplicate id "${parsed.data.id}", first used on line ${earlier}`, {
-        line,
-        field: "id",
-      });
-    firstLineOfId.set(parsed.data.id, line);
-    return parsed.data;
+  return validateLines(file, lines, promptRecordSchema, {
+    empty: "no prompts: the prompt set is empty",
+    idOf: (record) => record.id,
   });
 }
 

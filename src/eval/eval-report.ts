@@ -1,11 +1,10 @@
 // From a tournament run to the report's data: ratings anchored to the baseline with their intervals and
 // comparison counts, rates, position consistency, and a few judged pairs as samples.
 import { renderConversation } from "../constitution/templates.js";
-import { RunStore } from "../runs/run-store.js";
 import { comparisonsOf } from "./comparisons.js";
 import type { EvalReportData, SamplePair } from "./report/report-data.js";
 import type { EvalAxis } from "./rubrics.js";
-import { type EvalPrompt, type EvalPromptResult, type EvalRunConfig, tournamentResults } from "./run-eval.js";
+import { readTournament, tournamentResults } from "./run-eval.js";
 
 /** Options of {@link evalReportData}. */
 export interface EvalReportOptions {
@@ -28,19 +27,14 @@ export function evalReportData(runDir: string, options: EvalReportOptions = {}):
   const baseRating = options.baseRating ?? 1000;
   const bootstrapRounds = options.bootstrapRounds ?? 1000;
   const seed = options.seed ?? 0;
-  const results = tournamentResults(runDir, { anchor: baseline, base: baseRating, bootstrapRounds, seed });
-  const store = RunStore.openForReading(runDir, "eval");
-  let config: EvalRunConfig;
-  let records: Array<{ input: EvalPrompt; result: EvalPromptResult }>;
-  try {
-    config = store.config<EvalRunConfig>();
-    records = store
-      .records<EvalPrompt, EvalPromptResult>("done")
-      .filter((r): r is typeof r & { result: EvalPromptResult } => r.result !== undefined)
-      .map((r) => ({ input: r.input, result: r.result }));
-  } finally {
-    store.close();
-  }
+  const tournament = readTournament(runDir);
+  const { config, records } = tournament;
+  const results = tournamentResults(tournament, {
+    anchor: baseline,
+    base: baseRating,
+    bootstrapRounds,
+    seed,
+  });
   const names = options.names ?? config.contestants;
   const axes: EvalAxis[] = ["helpfulness", "harmlessness"];
   const axisReport = (axis: EvalAxis) => {

@@ -135,20 +135,35 @@ export interface TournamentResults {
   readonly positionConsistency: Readonly<Record<EvalAxis, number>>;
 }
 
-/** Ratings, intervals, rates and consistency from the stored judgments of a tournament run. */
-export function tournamentResults(runDir: string, options: ResultsOptions = {}): TournamentResults {
+/** A tournament run as stored: its config and every judged prompt with its result. */
+export interface StoredTournament {
+  readonly config: EvalRunConfig;
+  readonly records: ReadonlyArray<{ readonly input: EvalPrompt; readonly result: EvalPromptResult }>;
+}
+
+/** Reads the tournament stored in `runDir` (read-only). */
+export function readTournament(runDir: string): StoredTournament {
   const store = RunStore.openForReading(runDir, "eval");
-  let config: EvalRunConfig;
-  let results: EvalPromptResult[];
   try {
-    config = store.config<EvalRunConfig>();
-    results = store
-      .records<EvalPrompt, EvalPromptResult>("done")
-      .map((r) => r.result)
-      .filter((r): r is EvalPromptResult => r !== undefined);
+    return {
+      config: store.config<EvalRunConfig>(),
+      records: store
+        .records<EvalPrompt, EvalPromptResult>("done")
+        .filter((r): r is typeof r & { result: EvalPromptResult } => r.result !== undefined)
+        .map((r) => ({ input: r.input, result: r.result })),
+    };
   } finally {
     store.close();
   }
+}
+
+/** Ratings, intervals, rates and consistency from the stored judgments of a tournament run. */
+export function tournamentResults(
+  tournament: string | StoredTournament,
+  options: ResultsOptions = {},
+): TournamentResults {
+  const { config, records } = typeof tournament === "string" ? readTournament(tournament) : tournament;
+  const results = records.map((r) => r.result);
   const count = config.contestants.length;
   const axes: EvalAxis[] = ["helpfulness", "harmlessness"];
   const byAxis = (axis: EvalAxis) => results.filter((r) => r.axis === axis).flatMap((r) => r.judgments);

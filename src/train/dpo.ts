@@ -6,7 +6,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { CaiError } from "../errors/cai-error.js";
 import { type LoraAdapter, loraVariables } from "./lora.js";
 import { softPreferenceLoss } from "./preference-loss.js";
-import { AdamW, type AdamWOptions, type SftExample } from "./sft.js";
+import { AdamW, type AdamWOptions, optimizerStep, type SftExample } from "./sft.js";
 import { tokenLogprobs } from "./transformer.js";
 import type { TransformerWeights } from "./weights.js";
 
@@ -153,16 +153,7 @@ export function dpoStep(
   pairs: readonly DpoPair[],
   reference: readonly ReferenceLogprobs[],
 ): number {
-  const variables = loraVariables(trainer.lora);
-  const { value, grads } = tf.variableGrads(
-    () => dpoLoss(trainer.weights, trainer.lora, pairs, reference, { beta: trainer.beta }),
-    variables,
+  return optimizerStep(trainer.optimizer, loraVariables(trainer.lora), () =>
+    dpoLoss(trainer.weights, trainer.lora, pairs, reference, { beta: trainer.beta }),
   );
-  try {
-    trainer.optimizer.apply(variables.map((v) => grads[v.name] as tf.Tensor));
-    return value.dataSync()[0] ?? Number.NaN;
-  } finally {
-    value.dispose();
-    tf.dispose(grads);
-  }
 }

@@ -122,7 +122,7 @@ export async function readPreferenceRows(file: string): Promise<PreferenceRow[]>
 
 /**
  * The tokenised pair of `row`, each side rendered as inference renders it (chat template), its loss mask
- * on the answer and on `endOfTurn`. Throws CaiError when an answer has no tokens.
+ * on the answer and on `endOfTurn`. Throws CaiError when an answer has no tokens (the loader names the line).
  */
 export function preferencePair(
   renderer: LlamaPromptRenderer,
@@ -131,12 +131,7 @@ export function preferencePair(
 ): DpoPair {
   const side = (answer: string) =>
     sftExampleFromMessages(renderer, [...row.prompt, { role: "assistant", content: answer }], { endOfTurn });
-  try {
-    return { chosen: side(row.chosen), rejected: side(row.rejected), target: row.target };
-  } catch (error) {
-    if (!CaiError.isInstance(error)) throw error;
-    throw new CaiError(`line ${row.line}: ${error.message}`, { cause: error });
-  }
+  return { chosen: side(row.chosen), rejected: side(row.rejected), target: row.target };
 }
 
 /** What a loader does with one tokenised pair that may be too long: keep it (maybe cut, with a note) or skip it. */

@@ -187,20 +187,30 @@ export function createSftTrainer(
 }
 
 /**
- * One training step on one batch: the masked loss, its gradients with respect to the LoRA variables
- * (the base weights stay frozen), and an AdamW update. Returns the loss before the update.
+ * One optimizer step: `loss`, its gradients with respect to `variables` (everything else stays frozen)
+ * and an update by `optimizer` (which trains exactly `variables`, in order). Returns the loss before the update.
  */
-export function sftStep(trainer: SftTrainer, examples: readonly SftExample[]): number {
-  const variables = loraVariables(trainer.lora);
-  const { value, grads } = tf.variableGrads(
-    () => sftLoss(trainer.weights, trainer.lora, examples),
-    variables,
-  );
+export function optimizerStep(
+  optimizer: AdamW,
+  variables: readonly tf.Variable[],
+  loss: () => tf.Scalar,
+): number {
+  const { value, grads } = tf.variableGrads(loss, [...variables]);
   try {
-    trainer.optimizer.apply(variables.map((v) => grads[v.name] as tf.Tensor));
+    optimizer.apply(variables.map((v) => grads[v.name] as tf.Tensor));
     return value.dataSync()[0] ?? Number.NaN;
   } finally {
     value.dispose();
     tf.dispose(grads);
   }
+}
+
+/**
+ * One SFT step on one batch: the masked loss, its gradients with respect to the LoRA variables (the base
+ * weights stay frozen), and an AdamW update. Returns the loss before the update.
+ */
+export function sftStep(trainer: SftTrainer, examples: readonly SftExample[]): number {
+  return optimizerStep(trainer.optimizer, loraVariables(trainer.lora), () =>
+    sftLoss(trainer.weights, trainer.lora, examples),
+  );
 }

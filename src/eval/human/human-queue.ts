@@ -3,10 +3,11 @@
 // contestant is which, the axis and its question) so a terminal labeller today and a web page later can
 // both serve it; answers are appended to a second JSONL file as they are given, so labelling resumes
 // where it stopped and nothing given is lost.
-import { appendFile, readFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { appendFile } from "node:fs/promises";
 import { z } from "zod";
 import { readJsonLines, writeJsonLines } from "../../data/jsonl-file.js";
-import { InputFileError } from "../../errors/input-file-error.js";
+import { validateLines } from "../../data/validated-lines.js";
 import { SeededRandom } from "../../random/seeded-random.js";
 import type { Comparison } from "../bradley-terry.js";
 import { axisRubrics, type EvalAxis } from "../rubrics.js";
@@ -68,34 +69,15 @@ export function writeQueue(file: string, items: readonly HumanQueueItem[]): Prom
   return writeJsonLines(file, items);
 }
 
-async function readValidated<T>(file: string, schema: z.ZodType<T>): Promise<T[]> {
-  return (await readJsonLines(file)).map(({ line, value }) => {
-    const parsed = schema.safeParse(value);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new InputFileError(file, issue?.message ?? "invalid", {
-        line,
-        field: issue?.path.join(".") ?? "",
-      });
-    }
-    return parsed.data;
-  });
-}
-
 /** The items of a queue file (errors name file, line and field). */
-export function readQueue(file: string): Promise<HumanQueueItem[]> {
-  return readValidated(file, humanQueueItemSchema);
+export async function readQueue(file: string): Promise<HumanQueueItem[]> {
+  return validateLines(file, await readJsonLines(file), humanQueueItemSchema);
 }
 
 /** The answers given so far (none when the file does not exist yet); a later answer to an id wins. */
 export async function readAnswers(file: string): Promise<Map<string, HumanAnswer>> {
-  try {
-    await readFile(file);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return new Map();
-    throw error;
-  }
-  return new Map((await readValidated(file, humanAnswerSchema)).map((a) => [a.id, a]));
+  if (!existsSync(file)) return new Map();
+  return new Map(validateLines(file, await readJsonLines(file), humanAnswerSchema).map((a) => [a.id, a]));
 }
 
 /** Appends one answer (one line, written at once). */

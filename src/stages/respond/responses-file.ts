@@ -8,11 +8,11 @@
 // `prompt` is always a list of chat messages ending with a user message. `responses` holds every model's
 // samples, models in the order given to `cai respond`, samples 0…K−1 within each; `model` is the spec
 // string exactly as the user wrote it; `finishReason` is `stop` (turn ended) or `length` (max tokens).
+
 import { rename } from "node:fs/promises";
 import { z } from "zod";
 import { readJsonLines, writeJsonLines } from "../../data/jsonl-file.js";
-import { checkSchema } from "../../data/schema-issue.js";
-import { InputFileError } from "../../errors/input-file-error.js";
+import { validateLines } from "../../data/validated-lines.js";
 import type { ChatMessage, FinishReason } from "../../models/model.js";
 
 /** One sampled response to a prompt. */
@@ -67,20 +67,9 @@ export const responsesRowSchema: z.ZodType<ResponsesRow> = z.strictObject({
  * empty file give an InputFileError naming the line and field, e.g. `responses.jsonl:3 (responses[0].text): …`.
  */
 export async function readResponsesFile(file: string): Promise<ResponsesRow[]> {
-  const lines = await readJsonLines(file);
-  if (lines.length === 0) throw new InputFileError(file, "no rows: the responses file is empty");
-  const firstLineOfId = new Map<string, number>();
-  return lines.map(({ line, value }) => {
-    const parsed = checkSchema(responsesRowSchema, value);
-    if (!parsed.success) throw new InputFileError(file, parsed.problem, { line, field: parsed.field });
-    const earlier = firstLineOfId.get(parsed.data.id);
-    if (earlier !== undefined)
-      throw new InputFileError(file, `duplicate id "${parsed.data.id}", first used on line ${earlier}`, {
-        line,
-        field: "id",
-      });
-    firstLineOfId.set(parsed.data.id, line);
-    return parsed.data;
+  return validateLines(file, await readJsonLines(file), responsesRowSchema, {
+    empty: "no rows: the responses file is empty",
+    idOf: (row) => row.id,
   });
 }
 
