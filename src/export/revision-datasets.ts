@@ -71,6 +71,19 @@ export function revisionRow(record: RevisedRecord, format: RevisionFormat): obje
   }
 }
 
+/**
+ * The trace as it stood after `rounds` critique → revision rounds (the paper's "SL-CAI after n revisions"):
+ * later rounds dropped, the final answer that round's revision (the draft after 0 rounds). A trace with
+ * fewer rounds is returned as it is.
+ */
+export function traceAtRound(trace: RevisionTrace, rounds: number): RevisionTrace {
+  if (!(Number.isInteger(rounds) && rounds >= 0))
+    throw new RangeError(`rounds must be a whole number ≥ 0, not ${rounds}`);
+  if (rounds >= trace.rounds.length) return trace;
+  const kept = trace.rounds.slice(0, rounds);
+  return { ...trace, rounds: kept, revision: kept.at(-1)?.revision ?? trace.draft };
+}
+
 /** JSONL text of the records in `format` (records sorted by id, so the file is stable). */
 export function revisionJsonl(
   records: RevisedRecord[],

@@ -10,8 +10,9 @@ import {
   type RevisionFormat,
   revisionFormats,
   revisionJsonl,
+  traceAtRound,
 } from "../../export/revision-datasets.js";
-import { runAction } from "../run-action.js";
+import { intFlag, runAction } from "../run-action.js";
 
 /** Registers `cai export`. */
 export function registerExportCommand(program: Command): void {
@@ -21,15 +22,23 @@ export function registerExportCommand(program: Command): void {
     .argument("<run-dir>", "the run directory of `cai revise`")
     .requiredOption("--out <dir>", "folder for the files, named FORMAT.SPLIT.jsonl")
     .option("--format <format>", `${revisionFormats.join(", ")} or all`, "all")
+    .option(
+      "--round <n>",
+      "use the answers after the first N critique → revision rounds (default: after all of them)",
+      intFlag("--round", 0),
+    )
     .action(
-      runAction(async (runDir: string, flags: { out: string; format: string }) => {
+      runAction(async (runDir: string, flags: { out: string; format: string; round?: number }) => {
         const formats = flags.format === "all" ? [...revisionFormats] : ([flags.format] as RevisionFormat[]);
         if (!formats.every((f) => (revisionFormats as readonly string[]).includes(f))) {
           throw new CaiError(
             `--format must be one of ${revisionFormats.join(", ")} or all, got "${flags.format}"`,
           );
         }
-        const records = readRevisedRecords(runDir);
+        const { round } = flags;
+        const records = readRevisedRecords(runDir).map((r) =>
+          round === undefined ? r : { ...r, trace: traceAtRound(r.trace, round) },
+        );
         await mkdir(flags.out, { recursive: true });
         for (const format of formats) {
           for (const split of ["train", "test"] as const) {

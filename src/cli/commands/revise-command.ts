@@ -29,6 +29,7 @@ interface ReviseFlags extends ModelFlags {
   maxTokens: number;
   temperature: string;
   earlyStop: boolean;
+  critique: boolean;
   concurrency: number;
   limit?: number;
   maxFailures: number;
@@ -64,6 +65,7 @@ export function registerReviseCommand(program: Command): void {
       .option("--max-tokens <n>", "longest draft, critique or revision", intFlag("--max-tokens", 1), 256)
       .option("--temperature <t>", "sampling temperature", "1")
       .option("--early-stop", "skip the revision when the critique finds nothing to change", false)
+      .option("--no-critique", "direct revision: ask for the revision without a critique first (an ablation)")
       .option(
         "--few-shot <n>",
         "use only the first N few-shot examples (default: all)",
@@ -115,6 +117,7 @@ export function registerReviseCommand(program: Command): void {
             maxTokens: flags.maxTokens,
             temperature,
             earlyStop: flags.earlyStop,
+            ...(flags.critique === false ? { critique: false } : {}),
           },
           concurrency: flags.concurrency,
           maxAttempts: flags.maxAttempts,

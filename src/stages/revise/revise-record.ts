@@ -55,6 +55,11 @@ export interface ReviseSettings {
   temperature: number;
   /** Skip the revision (and later rounds) when the critique finds nothing to change. */
   earlyStop: boolean;
+  /**
+   * Critique before revising (default true). False: direct revision, the paper's ablation — the revision
+   * request follows the answer at once, with no critique turn (the round's `critique` is empty).
+   */
+  critique?: boolean;
   /** Draws a principle; weighted sampling with replacement. */
   samplePrinciple: (principles: RevisionPrinciple[], random: SeededRandom) => RevisionPrinciple;
   signal?: AbortSignal;
@@ -97,17 +102,26 @@ export function recordSeed(seed: number, id: string): number {
   return hash >>> 0;
 }
 
-/** Few-shot critique → revision conversations, as chat turns placed before the real one. */
+/** Few-shot critique → revision conversations (without the critique in direct revision), as chat turns placed before the real one. */
 function fewShotMessages(settings: ReviseSettings, fallback: RevisionPrinciple): ChatMessage[] {
   const byId = new Map(settings.constitution.principles.map((p) => [p.id, p]));
   return (settings.constitution.examples?.critique ?? []).flatMap((example): ChatMessage[] => {
     // The example's own principle, else its own requests, else the round's principle.
     const principle = (example.principle && byId.get(example.principle)) || fallback;
+    const critique: ChatMessage[] =
+      settings.critique === false
+        ? []
+        : [
+            {
+              role: "user",
+              content: settings.templates.critique(example.critiqueRequest ?? principle.critique),
+            },
+            { role: "assistant", content: example.critique },
+          ];
     return [
       ...promptMessages(example),
       { role: "assistant", content: example.response },
-      { role: "user", content: settings.templates.critique(example.critiqueRequest ?? principle.critique) },
-      { role: "assistant", content: example.critique },
+      ...critique,
       { role: "user", content: settings.templates.revision(example.revisionRequest ?? principle.revision) },
       { role: "assistant", content: example.revision },
     ];
@@ -140,8 +154,38 @@ export async function reviseRecord(
   const draft = await generate(settings.policy, draftMessages);
   let current = draft;
   const rounds: RevisionRound[] = [];
+  /** The critic's revision for `revisionMessages`, cleaned; it becomes the current answer unless empty. */
+  const revise = async (revisionMessages: ChatMessage[]) => {
+    const rawRevision = await generate(settings.critic, revisionMessages);
+    const cleaned = cleanRevision(rawRevision).text;
+    const outcome: RevisionRound["outcome"] = !cleaned
+      ? "empty"
+      : cleaned === current
+        ? "unchanged"
+        : "revised";
+    if (cleaned) current = cleaned;
+    return { revisionMessages, rawRevision, revision: current, outcome };
+  };
   for (let round = 0; round < settings.rounds; round += 1) {
     const principle = settings.samplePrinciple(settings.constitution.principles, random);
+    if (settings.critique === false) {
+      const revisionMessages: ChatMessage[] = [
+        ...fewShotMessages(settings, principle),
+        ...conversation,
+        { role: "assistant", content: current },
+        { role: "user", content: settings.templates.revision(principle.revision) },
+      ];
+      const revised = await revise(revisionMessages);
+      rounds.push({
+        principleId: principle.id,
+        critiqueRequest: principle.critique,
+        critiqueMessages: [],
+        critique: "",
+        revisionRequest: principle.revision,
+        ...revised,
+      });
+      continue;
+    }
     const critiqueMessages: ChatMessage[] = [
       ...fewShotMessages(settings, principle),
       ...conversation,
@@ -164,18 +208,7 @@ export async function reviseRecord(
       { role: "assistant", content: critique },
       { role: "user", content: settings.templates.revision(principle.revision) },
     ];
-    const rawRevision = await generate(settings.critic, revisionMessages);
-    const cleaned = cleanRevision(rawRevision).text;
-    const outcome = !cleaned ? "empty" : cleaned === current ? "unchanged" : "revised";
-    if (cleaned) current = cleaned;
-    rounds.push({
-      ...base,
-      revisionRequest: principle.revision,
-      revisionMessages,
-      rawRevision,
-      revision: current,
-      outcome,
-    });
+    rounds.push({ ...base, revisionRequest: principle.revision, ...(await revise(revisionMessages)) });
   }
   return { prompt: conversation, draftMessages, draft, rounds, revision: current, usage };
 }

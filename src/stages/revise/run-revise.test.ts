@@ -2,7 +2,7 @@ import { mkdtemp } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { revisionFormats, revisionJsonl } from "../../export/revision-datasets.js";
+import { revisionFormats, revisionJsonl, traceAtRound } from "../../export/revision-datasets.js";
 import { LlamaLanguageModel } from "../../models/llama/llama-language-model.js";
 import { RunChangedError } from "../../runs/run-changed-error.js";
 import { RunStore } from "../../runs/run-store.js";
@@ -110,6 +110,45 @@ describe("the revision stage on the tiny model", () => {
       expect(trace.draftMessages).toEqual(trace.prompt);
     }
     expect(records.find((r) => r.id === "p-3")!.result!.prompt).toHaveLength(3);
+
+    // The answer after each round, for SL-CAI after n revisions.
+    const trace = records[0]!.result!;
+    expect(traceAtRound(trace, 0)).toMatchObject({ rounds: [], revision: trace.draft });
+    expect(traceAtRound(trace, 1)).toMatchObject({
+      rounds: [trace.rounds[0]],
+      revision: trace.rounds[0]!.revision,
+    });
+    expect(traceAtRound(trace, 2)).toBe(trace);
+    expect(traceAtRound(trace, 9)).toBe(trace);
+  });
+
+  it("revises directly, with no critique turn, when critique is off", async () => {
+    const runDir = await mkdtemp(path.join(os.tmpdir(), "cai-revise-"));
+    await run(runDir, { critique: false });
+    const store = RunStore.open(runDir, {
+      stage: "revise",
+      config: { ...store0Config(), critique: false },
+      constitutionHash: "c1",
+    });
+    const records = store.records<RevisePrompt, import("./revise-record.js").RevisionTrace>("done");
+    store.close();
+    expect(records).toHaveLength(5);
+    for (const record of records) {
+      const trace = record.result!;
+      expect(trace.rounds).toHaveLength(2);
+      for (const [i, round] of trace.rounds.entries()) {
+        expect(round.critique).toBe("");
+        expect(round.critiqueMessages).toEqual([]);
+        const messages = round.revisionMessages ?? [];
+        // The answer being revised, then at once the revision request: no critique request anywhere.
+        expect(messages.at(-2)).toEqual({
+          role: "assistant",
+          content: i === 0 ? trace.draft : trace.rounds[i - 1]!.revision,
+        });
+        expect(messages.at(-1)?.content).toMatch(/^Revision request: /);
+        expect(messages.some((m) => m.content.startsWith("Critique request"))).toBe(false);
+      }
+    }
   });
 
   it("refuses to resume a run with a changed config unless restarted", async () => {

@@ -24,13 +24,15 @@ export interface ReviseRunConfig {
   maxTokens: number;
   temperature: number;
   earlyStop: boolean;
+  /** False: direct revision, no critique turn (absent means true, so older runs resume). */
+  critique?: boolean;
 }
 
 /** Options of {@link runRevise}. */
 export interface RunReviseOptions
   extends Omit<
     ReviseSettings,
-    "policy" | "critic" | "rounds" | "seed" | "maxTokens" | "temperature" | "earlyStop"
+    "policy" | "critic" | "rounds" | "seed" | "maxTokens" | "temperature" | "earlyStop" | "critique"
   > {
   runDir: string;
   prompts: RevisePrompt[];
