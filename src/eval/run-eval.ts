@@ -12,7 +12,13 @@ import { judgePair, type PairwiseJudgment } from "../stages/label/pairwise-judgm
 import { bootstrapRatings, type RatedModels } from "./bradley-terry.js";
 import { comparisonsOf, type OutcomeRule, positionConsistency } from "./comparisons.js";
 import { classifyResponse, type Rate, rateOf } from "./rates.js";
-import { axisRubrics, type EvalAxis, harmfulComplianceRubric, refusalRubric } from "./rubrics.js";
+import {
+  type EvalAxis,
+  type EvalRubrics,
+  harmfulComplianceRubric,
+  refusalRubric,
+  resolveRubrics,
+} from "./rubrics.js";
 
 /** One held-out prompt with every contestant's response (in contestant order). */
 export interface EvalPrompt {
@@ -30,6 +36,8 @@ export interface EvalRunConfig {
   readonly judge: string;
   /** How the judge answers the pairwise questions: log-probs (default) or chain of thought (clamped). */
   readonly mode?: "logprobs" | "cot";
+  /** The questions' own wording (default: the built-in rubrics). */
+  readonly rubrics?: EvalRubrics;
 }
 
 /** Options of {@link runEval}. */
@@ -75,6 +83,7 @@ export async function runEval(
     { stage: "eval", config: options.config, constitutionHash: "" },
     { restart: options.restart ?? false },
   );
+  const rubrics = resolveRubrics(options.config.rubrics);
   try {
     store.addRecords(options.prompts.map((p) => ({ id: p.id, input: p })));
     const outcome = await runRecords<EvalPrompt, EvalPromptResult>({
@@ -96,16 +105,25 @@ export async function runEval(
               {
                 judge: options.judge,
                 renderers: options.renderers,
-                principle: axisRubrics[axis],
+                principle: rubrics[axis],
                 mode: options.config.mode ?? "logprobs",
               },
             );
             judgments.push({ first, second, judgment });
           }
-        const rubric = input.kind === "helpful" ? refusalRubric : harmfulComplianceRubric;
+        const rubric = input.kind === "helpful" ? rubrics.refusal : rubrics.harmfulCompliance;
         const classifications: number[] = [];
         for (const response of input.responses)
-          classifications.push(await classifyResponse(options.judge, rubric, input.prompt, response));
+          classifications.push(
+            await classifyResponse(
+              options.judge,
+              rubric,
+              input.prompt,
+              response,
+              undefined,
+              rubrics.classificationTemplate,
+            ),
+          );
         return { axis, judgments, rubric: rubric.id, classifications };
       },
     });
