@@ -85,3 +85,49 @@ export function exampleReportData(): EvalReportData {
     ],
   };
 }
+
+/**
+ * The example report with what a model organism adds: a ground-truth judge whose ratings differ from the
+ * judge model's (it ranks rlhf above rl-cai on harmlessness) and an extra table with text, integers,
+ * fractions and an unmeasured cell.
+ */
+export function exampleOrganismReportData(): EvalReportData {
+  const data = exampleReportData();
+  return {
+    ...data,
+    groundTruth: {
+      judge: "organism:./truth.json",
+      axes: {
+        helpfulness: {
+          ratings: [
+            { model: "base", elo: 1000, interval: [980, 1020], comparisons: 80 },
+            { model: "rlhf", elo: 1120, interval: [1100, 1140], comparisons: 80 },
+            { model: "rl-cai", elo: 1060, interval: [1040, 1080], comparisons: 80 },
+          ],
+          comparisons: 120,
+          positionConsistency: 1,
+        },
+        harmlessness: {
+          ratings: [
+            { model: "base", elo: 1000, interval: [975, 1025], comparisons: 80 },
+            { model: "rlhf", elo: 1300, interval: [1270, 1330], comparisons: 80 },
+            { model: "rl-cai", elo: 1180, interval: [1150, 1210], comparisons: 80 },
+          ],
+          comparisons: 120,
+          positionConsistency: 1,
+        },
+      },
+    },
+    tables: [
+      {
+        title: "Agreement with the ground truth",
+        note: "Share of pairs where the judge model's verdict matches the exact judge's.",
+        columns: ["axis", "pairs", "agreement", "mean |ΔP|"],
+        rows: [
+          ["helpfulness", 120, 0.8125, 0.14159],
+          ["harmlessness", 120, 0.7, null],
+        ],
+      },
+    ],
+  };
+}

@@ -1,11 +1,14 @@
 import { PNG } from "pngjs";
 import { describe, expect, it } from "vitest";
-import { exampleReportData } from "./example-report.js";
+import { exampleOrganismReportData, exampleReportData } from "./example-report.js";
 import {
   frontierPalette,
   frontierPng,
   frontierPngWidth,
+  frontierSpec,
   frontierSvg,
+  groundTruthFrontier,
+  judgeFrontier,
   modelColour,
   unplacedModels,
 } from "./frontier-chart.js";
@@ -114,5 +117,40 @@ describe("frontier chart", () => {
     expect(unplacedModels(unrated)).toEqual(["rlhf"]);
     const png = PNG.sync.read(frontierPng(await frontierSvg(unrated)));
     expect([0, 1, 2].map((i) => markersOf(png, modelColour(i)))).toEqual([1, 0, 1]);
+  });
+
+  it("draws the ground-truth judge's ratings as a second frontier, titled by it", async () => {
+    expect(groundTruthFrontier(exampleReportData())).toBeUndefined();
+    const data = exampleOrganismReportData();
+    const truth = groundTruthFrontier(data)!;
+    expect(truth.axes).toBe(data.groundTruth!.axes);
+    expect(truth.title).toBe("Frontier judged by organism:./truth.json");
+    // The default is the judge model's frontier, as before.
+    expect(frontierSpec(data)).toEqual(frontierSpec(data, judgeFrontier(data)));
+    const judgeSvg = await frontierSvg(data);
+    expect(judgeSvg).toContain(">Harmlessness vs helpfulness<");
+    expect(judgeSvg).toContain("judge llama:./judge.gguf");
+    const svg = await frontierSvg(data, truth);
+    expect(svg).toContain(">Frontier judged by organism:./truth.json<");
+    expect(svg).toContain("judge organism:./truth.json");
+    expect(svg).not.toBe(judgeSvg);
+    const png = PNG.sync.read(frontierPng(svg));
+    expect([0, 1, 2].map((i) => markersOf(png, modelColour(i)))).toEqual([1, 1, 1]);
+  });
+
+  it("names the models a given set of ratings cannot place", () => {
+    const data = exampleOrganismReportData();
+    const truth = data.groundTruth!.axes;
+    const unrated = {
+      ...truth,
+      helpfulness: {
+        ...truth.helpfulness,
+        ratings: truth.helpfulness.ratings.map((r, i) =>
+          i === 0 ? { ...r, interval: [Number.NaN, 1] as const } : r,
+        ),
+      },
+    };
+    expect(unplacedModels(data, unrated)).toEqual(["base"]);
+    expect(unplacedModels(data)).toEqual([]);
   });
 });

@@ -4,7 +4,8 @@
 import { Resvg } from "@resvg/resvg-js";
 import { parse, View } from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
-import { baselineOf, type EvalReportData } from "./report-data.js";
+import type { EvalAxis } from "../rubrics.js";
+import { type AxisReport, baselineOf, type EvalReportData } from "./report-data.js";
 
 /**
  * Colours of the models' markers and interval bars, in model order (Tableau 10); the tenth model onward
@@ -43,12 +44,33 @@ interface FrontierPoint {
   readonly harmlessnessHigh: number;
 }
 
+/** The ratings a frontier chart places, a title and the judge its subtitle names. */
+export interface FrontierSource {
+  /** Ratings of the report's models, in {@link EvalReportData.models} order. */
+  readonly axes: Readonly<Record<EvalAxis, AxisReport>>;
+  /** The chart's title; "Harmlessness vs helpfulness" when absent. */
+  readonly title?: string | undefined;
+  /** The judge named in the subtitle; the report's judge ({@link EvalReportData.run}) when absent. */
+  readonly judge?: string | undefined;
+}
+
+/** The frontier of the report's judge model: its ratings, the default title. */
+export function judgeFrontier(data: EvalReportData): FrontierSource {
+  return { axes: data.axes, judge: data.run.judge };
+}
+
+/** The frontier of the report's ground-truth judge, titled by it; undefined when the report has none. */
+export function groundTruthFrontier(data: EvalReportData): FrontierSource | undefined {
+  const truth = data.groundTruth;
+  return truth && { axes: truth.axes, title: `Frontier judged by ${truth.judge}`, judge: truth.judge };
+}
+
 /** The models that can be placed: rated, with finite intervals, on both axes. */
-function frontierPoints(data: EvalReportData): FrontierPoint[] {
+function frontierPoints(data: EvalReportData, axes: FrontierSource["axes"]): FrontierPoint[] {
   const baseline = baselineOf(data).name;
   return data.models.flatMap((model, i): FrontierPoint[] => {
-    const help = data.axes.helpfulness.ratings[i];
-    const harm = data.axes.harmlessness.ratings[i];
+    const help = axes.helpfulness.ratings[i];
+    const harm = axes.harmlessness.ratings[i];
     if (!help || !harm) return [];
     const values = [help.elo, ...help.interval, harm.elo, ...harm.interval];
     if (!values.every(Number.isFinite)) return [];
@@ -68,18 +90,24 @@ function frontierPoints(data: EvalReportData): FrontierPoint[] {
   });
 }
 
-/** The names of the models the chart cannot place (no comparisons on an axis, or unbounded intervals). */
-export function unplacedModels(data: EvalReportData): string[] {
-  const placed = new Set(frontierPoints(data).map((p) => p.model));
+/**
+ * The names of the models the chart of `axes` (the judge model's by default) cannot place (no comparisons
+ * on an axis, or unbounded intervals).
+ */
+export function unplacedModels(data: EvalReportData, axes: FrontierSource["axes"] = data.axes): string[] {
+  const placed = new Set(frontierPoints(data, axes).map((p) => p.model));
   return data.models.map((m) => m.name).filter((name) => !placed.has(name));
 }
 
 /**
  * The vega-lite spec of the frontier: interval bars (rules) on both axes, a filled point per model (a
  * square for the baseline), and its name beside it. Colour by model from {@link frontierPalette}; no
- * legend, since every point carries its label.
+ * legend, since every point carries its label. Draws the ratings of `source`, the judge model's by default.
  */
-export function frontierSpec(data: EvalReportData): TopLevelSpec {
+export function frontierSpec(
+  data: EvalReportData,
+  source: FrontierSource = judgeFrontier(data),
+): TopLevelSpec {
   const percent = Math.round(data.run.confidence * 100);
   const colour = {
     field: "model",
@@ -90,13 +118,13 @@ export function frontierSpec(data: EvalReportData): TopLevelSpec {
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title: {
-      text: "Harmlessness vs helpfulness",
-      subtitle: `Elo (Bradley–Terry), ${percent}% bootstrap intervals; judge ${data.run.judge}`,
+      text: source.title ?? "Harmlessness vs helpfulness",
+      subtitle: `Elo (Bradley–Terry), ${percent}% bootstrap intervals; judge ${source.judge ?? data.run.judge}`,
     },
     width: 520,
     height: 400,
     background: "white",
-    data: { values: frontierPoints(data) },
+    data: { values: frontierPoints(data, source.axes) },
     encoding: {
       x: {
         field: "helpfulness",
@@ -143,9 +171,12 @@ export function frontierSpec(data: EvalReportData): TopLevelSpec {
   };
 }
 
-/** The frontier chart as a standalone SVG document. */
-export async function frontierSvg(data: EvalReportData): Promise<string> {
-  const view = new View(parse(compile(frontierSpec(data)).spec), { renderer: "none" });
+/** The frontier chart of `source` (the judge model's by default) as a standalone SVG document. */
+export async function frontierSvg(
+  data: EvalReportData,
+  source: FrontierSource = judgeFrontier(data),
+): Promise<string> {
+  const view = new View(parse(compile(frontierSpec(data, source)).spec), { renderer: "none" });
   try {
     return await view.toSVG();
   } finally {

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { InputFileError } from "../../errors/input-file-error.js";
-import { exampleReportData } from "./example-report.js";
+import { exampleOrganismReportData, exampleReportData } from "./example-report.js";
 import { type EvalReportData, evalReportSchema, readReportData } from "./report-data.js";
 
 let dir: string;
@@ -49,5 +49,64 @@ describe("report data", () => {
     expect(evalReportSchema.safeParse(badSample).error?.issues[0]?.message).toMatch(/"ghost"/);
     const badRates = { ...data, rates: data.rates.slice(1) };
     expect(evalReportSchema.safeParse(badRates).error?.issues[0]?.path).toEqual(["rates"]);
+  });
+
+  it("reads back a report with a ground-truth judge and extra tables, unmeasured numbers included", async () => {
+    const data = exampleOrganismReportData();
+    const truth = data.groundTruth!;
+    const unmeasured: EvalReportData = {
+      ...data,
+      groundTruth: {
+        ...truth,
+        axes: {
+          ...truth.axes,
+          harmlessness: { ...truth.axes.harmlessness, positionConsistency: Number.NaN },
+        },
+      },
+    };
+    const file = await saved(unmeasured);
+    const text = await readFile(file, "utf8");
+    expect(text).toContain('"positionConsistency": null');
+    expect(text).toContain('"judge": "organism:./truth.json"');
+    expect(await readReportData(file)).toEqual(unmeasured);
+  });
+
+  it("still reads an old report.json without the ground truth and the tables", async () => {
+    const old = exampleReportData();
+    expect(Object.keys(old)).not.toContain("groundTruth");
+    expect(Object.keys(old)).not.toContain("tables");
+    const read = await readReportData(await saved(old));
+    expect(read).toEqual(old);
+    expect(read.groundTruth).toBeUndefined();
+    expect(read.tables).toBeUndefined();
+  });
+
+  it("rejects a table row whose length differs from the columns, naming the table and the row", () => {
+    const data = exampleOrganismReportData();
+    const [table] = data.tables!;
+    const bad = { ...data, tables: [{ ...table!, rows: [table!.rows[0]!, ["harmlessness", 120]] }] };
+    const issue = evalReportSchema.safeParse(bad).error?.issues[0];
+    expect(issue?.message).toBe(
+      'row 2 of the table "Agreement with the ground truth" has 2 cells, but the table has 4 columns',
+    );
+    expect(issue?.path).toEqual(["tables", 0, "rows", 1]);
+  });
+
+  it("rejects unknown keys, bad cells and ground-truth ratings of unlisted models", () => {
+    const data = exampleOrganismReportData();
+    const [table] = data.tables!;
+    const truth = data.groundTruth!;
+    const parse = (value: unknown) => evalReportSchema.safeParse(value);
+    expect(parse({ ...data, tables: [{ ...table!, caption: "x" }] }).success).toBe(false);
+    expect(parse({ ...data, tables: [{ ...table!, rows: [["a", true, 1, 2]] }] }).success).toBe(false);
+    expect(parse({ ...data, groundTruth: { ...truth, answers: 3 } }).success).toBe(false);
+    const badTruth = {
+      ...data,
+      groundTruth: {
+        ...truth,
+        axes: { ...truth.axes, helpfulness: { ...truth.axes.helpfulness, ratings: [] } },
+      },
+    };
+    expect(parse(badTruth).error?.issues[0]?.path).toEqual(["groundTruth", "axes", "helpfulness", "ratings"]);
   });
 });

@@ -92,6 +92,26 @@ export interface ReportRunInfo {
   readonly baseRating: number;
 }
 
+/** A cell of a {@link ReportTable}: text, a number, or null for nothing measured. */
+export type ReportTableCell = string | number | null;
+
+/** An extra table the report shows after the rates, as given (e.g. a model organism's own measures). */
+export interface ReportTable {
+  readonly title: string;
+  /** A sentence shown under the title, saying what the table holds. */
+  readonly note?: string | undefined;
+  readonly columns: readonly string[];
+  /** Each row has exactly one cell per column. */
+  readonly rows: ReadonlyArray<ReadonlyArray<ReportTableCell>>;
+}
+
+/** Ratings of the same contestants from a second, exact judge (e.g. a model organism's ground truth). */
+export interface GroundTruthReport {
+  /** What judged: shown in the chart's title and above its table. */
+  readonly judge: string;
+  readonly axes: Readonly<Record<EvalAxis, AxisReport>>;
+}
+
 /** Everything the evaluation report shows; `report.json` holds exactly this. */
 export interface EvalReportData {
   readonly version: 1;
@@ -109,6 +129,13 @@ export interface EvalReportData {
     readonly answers: number;
     readonly axes: Readonly<Record<EvalAxis, AxisReport>>;
   };
+  /**
+   * Ratings of the same contestants from a second, exact judge, drawn as a second frontier and reported
+   * beside the judge model's, never mixed into them. Absent when there is no such judge.
+   */
+  readonly groundTruth?: GroundTruthReport;
+  /** Extra tables shown after the rates. Absent (or empty) for none. */
+  readonly tables?: readonly ReportTable[];
 }
 
 /** A number that JSON may hold as null when it was not measured (JSON.stringify writes NaN as null). */
@@ -129,7 +156,14 @@ const axisSchema = z.strictObject({
   comparisons: count,
   positionConsistency: measured,
 });
+const axesSchema = z.strictObject({ helpfulness: axisSchema, harmlessness: axisSchema });
 const responseSchema = z.strictObject({ model: z.string(), response: z.string() });
+const tableSchema = z.strictObject({
+  title: z.string(),
+  note: z.string().optional(),
+  columns: z.array(z.string()).min(1),
+  rows: z.array(z.array(z.union([z.string(), z.number(), z.null()]))),
+});
 
 /** The zod schema of `report.json`; also checks that every model name refers to a listed model. */
 export const evalReportSchema = z
@@ -147,7 +181,7 @@ export const evalReportSchema = z
     models: z
       .array(z.strictObject({ name: z.string().min(1), spec: z.string(), baseline: z.boolean() }))
       .min(1),
-    axes: z.strictObject({ helpfulness: axisSchema, harmlessness: axisSchema }),
+    axes: axesSchema,
     rates: z.array(
       z.strictObject({ model: z.string(), overRefusal: rateSchema, harmfulCompliance: rateSchema }),
     ),
@@ -166,9 +200,11 @@ export const evalReportSchema = z
     human: z
       .strictObject({
         answers: count,
-        axes: z.strictObject({ helpfulness: axisSchema, harmlessness: axisSchema }),
+        axes: axesSchema,
       })
       .optional(),
+    groundTruth: z.strictObject({ judge: z.string(), axes: axesSchema }).optional(),
+    tables: z.array(tableSchema).optional(),
   })
   .superRefine((report, context) => {
     const names = report.models.map((m) => m.name);
@@ -187,6 +223,18 @@ export const evalReportSchema = z
     if (report.human)
       for (const name of reportAxes)
         sameModels(report.human.axes[name].ratings, ["human", "axes", name, "ratings"]);
+    if (report.groundTruth)
+      for (const name of reportAxes)
+        sameModels(report.groundTruth.axes[name].ratings, ["groundTruth", "axes", name, "ratings"]);
+    report.tables?.forEach((table, t) => {
+      table.rows.forEach((row, r) => {
+        if (row.length !== table.columns.length)
+          problem(
+            `row ${r + 1} of the table "${table.title}" has ${row.length} cells, but the table has ${table.columns.length} columns`,
+            ["tables", t, "rows", r],
+          );
+      });
+    });
     sameModels(report.rates, ["rates"]);
     report.samples.forEach((sample, i) => {
       for (const side of ["first", "second"] as const)

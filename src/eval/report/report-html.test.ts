@@ -5,10 +5,10 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { chromium } from "playwright-core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { exampleReportData } from "./example-report.js";
-import { frontierSvg } from "./frontier-chart.js";
+import { exampleOrganismReportData, exampleReportData } from "./example-report.js";
+import { frontierSvg, groundTruthFrontier } from "./frontier-chart.js";
 import type { EvalReportData } from "./report-data.js";
-import { escapeHtml, reportHtml, writeReport } from "./report-html.js";
+import { escapeHtml, formatTableNumber, reportHtml, writeReport } from "./report-html.js";
 
 const chromiumPath = "/usr/bin/chromium";
 const hasChromium = existsSync(chromiumPath);
@@ -32,6 +32,27 @@ function hostileReport(): EvalReportData {
     samples: [
       { ...first!, second: { ...first!.second, response: attack }, reasoning: `"quoted" & ${attack}` },
       ...rest,
+    ],
+  };
+}
+
+/** The hostile report with a ground-truth judge and extra tables whose text tries to inject markup too. */
+function hostileOrganismReport(): EvalReportData {
+  const organism = exampleOrganismReportData();
+  const [table] = organism.tables!;
+  return {
+    ...hostileReport(),
+    groundTruth: { ...organism.groundTruth!, judge: "truth<&>" },
+    tables: [
+      table!,
+      {
+        title: `Probe ${attack}`,
+        columns: ["<b>name</b>", "value"],
+        rows: [
+          [attack, 2],
+          ["'x' & \"y\"", null],
+        ],
+      },
     ],
   };
 }
@@ -62,6 +83,79 @@ describe("report page", () => {
     expect(html).not.toMatch(/<link|<img|<iframe|\ssrc=|url\(|@import/i);
   });
 
+  it("formats the numbers of extra tables with at most 3 decimals", () => {
+    expect([120, -3, 0, 0.8125, 0.7, 1234.56789, 2.5, 0.000123456, -0.14159].map(formatTableNumber)).toEqual([
+      "120",
+      "-3",
+      "0",
+      "0.813",
+      "0.7",
+      "1234.568",
+      "2.5",
+      "0.000123",
+      "-0.142",
+    ]);
+    expect(formatTableNumber(Number.NaN)).toBe("—");
+    expect(formatTableNumber(Number.POSITIVE_INFINITY)).toBe("—");
+  });
+
+  it("holds the ground-truth frontier and ratings and the extra tables, escaped, only when given", async () => {
+    const data = hostileOrganismReport();
+    const truthSvg = await frontierSvg(data, groundTruthFrontier(data));
+    const html = reportHtml(data, await frontierSvg(data), truthSvg);
+    expect(html).toContain('<figure id="frontier"><svg');
+    expect(html).toContain('<figure id="frontier-truth"><svg');
+    expect(html).toContain(truthSvg.slice(truthSvg.indexOf("<svg")));
+    expect(html).toContain(">Frontier judged by truth&lt;&amp;&gt;<");
+    expect(html).toContain("<code>truth&lt;&amp;&gt;</code>");
+    expect(html).toContain('<table id="ground-truth-ratings">');
+    expect(html).toContain('<td class="number">1300</td><td class="number">[1270, 1330]</td>');
+    // Extra tables come after the rates, in order, with their notes.
+    const rates = html.indexOf('<table id="rates">');
+    const first = html.indexOf('<table id="table-1" class="extra">');
+    const second = html.indexOf('<table id="table-2" class="extra">');
+    expect(rates).toBeGreaterThan(0);
+    expect(first).toBeGreaterThan(rates);
+    expect(second).toBeGreaterThan(first);
+    expect(html).toContain("<h2>Agreement with the ground truth</h2>");
+    expect(html).toContain('<p class="meta">Share of pairs where');
+    expect(html).toContain(
+      '<tr><td>helpfulness</td><td class="number">120</td><td class="number">0.813</td><td class="number">0.142</td></tr>',
+    );
+    expect(html).toContain('<td class="number">0.7</td><td class="number">—</td>');
+    expect(html).toContain("<h2>Probe &lt;script&gt;alert(1)&lt;/script&gt;</h2>");
+    expect(html).toContain("<th>&lt;b&gt;name&lt;/b&gt;</th>");
+    expect(html).toContain("<td>&#39;x&#39; &amp; &quot;y&quot;</td>");
+    expect(html).not.toMatch(/<script|<b>/i);
+    // Without the SVG, only the table; without the fields, neither.
+    const tableOnly = reportHtml(data, await frontierSvg(data));
+    expect(tableOnly).not.toContain("frontier-truth");
+    expect(tableOnly).toContain('<table id="ground-truth-ratings">');
+    const plain = exampleReportData();
+    const old = reportHtml(plain, await frontierSvg(plain));
+    expect(old).not.toMatch(/frontier-truth|ground-truth-ratings|class="extra"/);
+  });
+
+  it("writes frontier-truth.svg and frontier-truth.png only when there is a ground-truth judge", async () => {
+    const data = exampleOrganismReportData();
+    const files = await writeReport(dir, data);
+    expect(files.truthSvg).toBe(path.join(dir, "frontier-truth.svg"));
+    expect(files.truthPng).toBe(path.join(dir, "frontier-truth.png"));
+    const truthSvg = await readFile(files.truthSvg!, "utf8");
+    expect(truthSvg).toContain("Frontier judged by organism:./truth.json");
+    expect(truthSvg).not.toBe(await readFile(files.svg, "utf8"));
+    expect(await readFile(files.html, "utf8")).toContain(truthSvg);
+    expect((await readFile(files.truthPng!)).subarray(1, 4).toString()).toBe("PNG");
+    expect(JSON.parse(await readFile(files.json, "utf8"))).toEqual(data);
+
+    const plainDir = path.join(dir, "plain");
+    const plain = await writeReport(plainDir, exampleReportData());
+    expect(plain.truthSvg).toBeUndefined();
+    expect(plain.truthPng).toBeUndefined();
+    expect(existsSync(path.join(plainDir, "frontier-truth.svg"))).toBe(false);
+    expect(existsSync(path.join(plainDir, "frontier-truth.png"))).toBe(false);
+  });
+
   it("writes report.html, frontier.svg, frontier.png and report.json", async () => {
     const data = exampleReportData();
     const files = await writeReport(dir, data);
@@ -74,7 +168,7 @@ describe("report page", () => {
   it.skipIf(!hasChromium)(
     `loads in headless Chromium without console errors, page errors or requests (skipped when ${chromiumPath} is missing: .ci/run installs it)`,
     async () => {
-      const files = await writeReport(dir, hostileReport());
+      const files = await writeReport(dir, hostileOrganismReport());
       const context = await chromium.launchPersistentContext(path.join(dir, "profile"), {
         executablePath: chromiumPath,
         headless: true,
@@ -106,9 +200,15 @@ describe("report page", () => {
         await page.goto(url, { waitUntil: "load" });
         expect(problems).toEqual([]);
         expect(requests).toEqual([]);
-        expect(await page.locator("figure svg").count()).toBe(1);
+        expect(await page.locator("figure svg").count()).toBe(2);
+        expect(await page.locator("#frontier-truth svg").count()).toBe(1);
         expect(await page.locator("#ratings tbody tr").count()).toBe(3);
+        expect(await page.locator("#ground-truth-ratings tbody tr").count()).toBe(3);
         expect(await page.locator("#rates tbody tr").count()).toBe(3);
+        expect(await page.locator("table.extra").count()).toBe(2);
+        expect(await page.locator("#table-2 tbody tr").count()).toBe(2);
+        expect(await page.locator("#table-2 th").first().textContent()).toBe("<b>name</b>");
+        expect(await page.locator("#table-2 td").first().textContent()).toBe(attack);
         expect(await page.locator(".pair").count()).toBe(2);
         expect(await page.locator("script").count()).toBe(0);
         expect(await page.locator("#pair-1 .text").nth(2).textContent()).toBe(attack);

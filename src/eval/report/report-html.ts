@@ -1,10 +1,24 @@
 // The evaluation report as one self-contained HTML page — inline CSS, the frontier SVG inline, no script
 // and no external request, so it opens from a file or an e-mail attachment — and `writeReport`, which
-// writes it beside frontier.svg, frontier.png and the report.json it can be drawn again from.
+// writes it beside frontier.svg, frontier.png (and frontier-truth.svg/.png when the report has a
+// ground-truth judge) and the report.json it can be drawn again from.
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { frontierPng, frontierSvg, modelColour, unplacedModels } from "./frontier-chart.js";
-import { type EvalReportData, type ReportRate, reportAxes, type SamplePair } from "./report-data.js";
+import {
+  frontierPng,
+  frontierSvg,
+  groundTruthFrontier,
+  modelColour,
+  unplacedModels,
+} from "./frontier-chart.js";
+import {
+  type EvalReportData,
+  type ReportRate,
+  type ReportTable,
+  type ReportTableCell,
+  reportAxes,
+  type SamplePair,
+} from "./report-data.js";
 
 /** `text` safe to place in HTML element content and in quoted attribute values. */
 export function escapeHtml(text: string): string {
@@ -79,6 +93,31 @@ function rateTable(data: EvalReportData): string {
   return `<table id="rates"><thead><tr><th rowspan="2">model</th><th colspan="3">over-refusal on benign prompts</th><th colspan="3">harmful compliance on red-team prompts</th></tr><tr><th>rate</th><th>mean P</th><th>n</th><th>rate</th><th>mean P</th><th>n</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
 }
 
+/**
+ * A number of an extra table: an integer as is, otherwise at most 3 decimals (3 significant digits below
+ * 1, so small values do not round to 0), trailing zeros dropped; a dash when not finite.
+ */
+export function formatTableNumber(value: number): string {
+  if (!Number.isFinite(value)) return dash;
+  if (Number.isInteger(value)) return String(value);
+  return String(Number(Math.abs(value) >= 1 ? value.toFixed(3) : value.toPrecision(3)));
+}
+
+function tableCell(cell: ReportTableCell): string {
+  if (cell === null) return `<td class="number">${dash}</td>`;
+  if (typeof cell === "number") return `<td class="number">${formatTableNumber(cell)}</td>`;
+  return `<td>${escapeHtml(cell)}</td>`;
+}
+
+function extraTable(table: ReportTable, index: number): string {
+  const note = table.note === undefined ? "" : `\n<p class="meta">${escapeHtml(table.note)}</p>`;
+  const header = table.columns.map((column) => `<th>${escapeHtml(column)}</th>`).join("");
+  const rows = table.rows.map((row) => `<tr>${row.map(tableCell).join("")}</tr>`).join("");
+  return `<h2>${escapeHtml(table.title)}</h2>${note}
+<table id="table-${index + 1}" class="extra"><thead><tr>${header}</tr></thead><tbody>${rows}</tbody></table>
+`;
+}
+
 function consistencyTable(data: EvalReportData): string {
   const rows = reportAxes.map((axis) => {
     const { positionConsistency, comparisons } = data.axes[axis];
@@ -107,14 +146,32 @@ function inlineSvg(svg: string): string {
   return start < 0 ? "" : svg.slice(start);
 }
 
-/** The report page for `data` with the frontier chart `svg` (from {@link frontierSvg}) inline. */
-export function reportHtml(data: EvalReportData, svg: string): string {
-  const { run } = data;
-  const unplaced = unplacedModels(data);
-  const unplacedNote =
-    unplaced.length === 0
-      ? ""
-      : `<p class="meta">Not on the chart (no comparisons or unbounded intervals on an axis): ${unplaced.map(escapeHtml).join(", ")}.</p>`;
+function unplacedNote(unplaced: readonly string[]): string {
+  return unplaced.length === 0
+    ? ""
+    : `<p class="meta">Not on the chart (no comparisons or unbounded intervals on an axis): ${unplaced.map(escapeHtml).join(", ")}.</p>`;
+}
+
+/**
+ * The report page for `data` with the frontier chart `svg` (from {@link frontierSvg}) inline, and, when
+ * the report has a ground-truth judge, its frontier `truthSvg` (from `frontierSvg(data,
+ * groundTruthFrontier(data))`) below it; without `truthSvg` only the ground truth's table is shown.
+ */
+export function reportHtml(data: EvalReportData, svg: string, truthSvg?: string): string {
+  const { run, groundTruth } = data;
+  const intervals = `bars are ${Math.round(run.confidence * 100)}% bootstrap intervals`;
+  const truthFigure =
+    groundTruth && truthSvg !== undefined
+      ? `<figure id="frontier-truth">${inlineSvg(truthSvg)}<figcaption class="meta">The same contestants rated from the judgments of <code>${escapeHtml(groundTruth.judge)}</code>, the exact judge; ${intervals}.</figcaption></figure>
+${unplacedNote(unplacedModels(data, groundTruth.axes))}
+`
+      : "";
+  const truthRatings = groundTruth
+    ? `<h2>Ratings by the ground-truth judge</h2>
+<p class="meta">Ratings of the same comparisons judged by <code>${escapeHtml(groundTruth.judge)}</code>, fitted the same way and kept apart from the judge model's.</p>
+${ratingTable(data, groundTruth.axes, "ground-truth-ratings")}
+`
+    : "";
   const samples =
     data.samples.length === 0
       ? '<p class="meta">No sample pairs.</p>'
@@ -131,14 +188,14 @@ export function reportHtml(data: EvalReportData, svg: string): string {
 <h1>Evaluation report</h1>
 <p class="meta">Judge <code>${escapeHtml(run.judge)}</code> · seed ${run.seed} · ${escapeHtml(run.date)} · ${run.prompts.helpful} helpfulness prompts, ${run.prompts.redTeam} red-team prompts · ${run.bootstrapRounds} bootstrap rounds · ratings anchored at ${run.baseRating} on the baseline</p>
 <h2>Frontier</h2>
-<figure>${inlineSvg(svg)}<figcaption class="meta">Harmlessness Elo against helpfulness Elo; bars are ${Math.round(run.confidence * 100)}% bootstrap intervals. Up and to the right is better.</figcaption></figure>
-${unplacedNote}
-<h2>Ratings</h2>
+<figure id="frontier">${inlineSvg(svg)}<figcaption class="meta">Harmlessness Elo against helpfulness Elo; ${intervals}. Up and to the right is better.</figcaption></figure>
+${unplacedNote(unplacedModels(data))}
+${truthFigure}<h2>Ratings</h2>
 ${ratingTable(data)}
-<h2>Rates</h2>
+${truthRatings}<h2>Rates</h2>
 <p class="meta">Share of responses the judge classified as a refusal (benign prompts) or as real help with harm (red-team prompts); lower is better for both. Mean P is the judge's mean probability.</p>
 ${rateTable(data)}
-<h2>Position consistency</h2>
+${(data.tables ?? []).map(extraTable).join("")}<h2>Position consistency</h2>
 <p class="meta">Every pair was judged in both orders; this is how often both orders preferred the same response.</p>
 ${consistencyTable(data)}
 ${
@@ -161,23 +218,45 @@ export interface WrittenReport {
   readonly svg: string;
   readonly png: string;
   readonly json: string;
+  /** frontier-truth.svg, the ground-truth judge's frontier; only when the report has one. */
+  readonly truthSvg?: string;
+  /** frontier-truth.png; only when the report has a ground-truth judge. */
+  readonly truthPng?: string;
 }
 
-/** Writes report.html, frontier.svg, frontier.png and report.json into `dir` (created if missing). */
+/**
+ * Writes report.html, frontier.svg, frontier.png and report.json into `dir` (created if missing), and
+ * frontier-truth.svg and frontier-truth.png when the report has a ground-truth judge.
+ */
 export async function writeReport(dir: string, data: EvalReportData): Promise<WrittenReport> {
   await mkdir(dir, { recursive: true });
   const svg = await frontierSvg(data);
-  const files: WrittenReport = {
+  const truth = groundTruthFrontier(data);
+  const truthSvg = truth && (await frontierSvg(data, truth));
+  const main = {
     html: path.join(dir, "report.html"),
     svg: path.join(dir, "frontier.svg"),
     png: path.join(dir, "frontier.png"),
     json: path.join(dir, "report.json"),
   };
-  await Promise.all([
-    writeFile(files.html, reportHtml(data, svg)),
-    writeFile(files.svg, svg),
-    writeFile(files.png, frontierPng(svg)),
-    writeFile(files.json, `${JSON.stringify(data, null, 2)}\n`),
-  ]);
+  const writes = [
+    writeFile(main.html, reportHtml(data, svg, truthSvg)),
+    writeFile(main.svg, svg),
+    writeFile(main.png, frontierPng(svg)),
+    writeFile(main.json, `${JSON.stringify(data, null, 2)}\n`),
+  ];
+  let files: WrittenReport = main;
+  if (truthSvg !== undefined) {
+    const truthFiles = {
+      truthSvg: path.join(dir, "frontier-truth.svg"),
+      truthPng: path.join(dir, "frontier-truth.png"),
+    };
+    writes.push(
+      writeFile(truthFiles.truthSvg, truthSvg),
+      writeFile(truthFiles.truthPng, frontierPng(truthSvg)),
+    );
+    files = { ...main, ...truthFiles };
+  }
+  await Promise.all(writes);
   return files;
 }
