@@ -74,21 +74,31 @@ describe("trainSft on a learnable synthetic task", () => {
       batchSize: 4,
       lr: 1e-2,
       seed: 1,
+      merge: true,
     });
     const { start, end } = result.evalLoss ?? { start: Number.NaN, end: Number.NaN };
     console.log(`sft task: held-out loss ${start.toFixed(3)} → ${end.toFixed(5)}`);
     expect(end).toBeLessThan(start * 0.1);
+    expect(result.output).toBe(result.adapter);
 
-    const model = await LlamaLanguageModel.load(base, {
-      threads: 1,
-      gpu: false,
-      parallel: 1,
-      adapters: [{ path: result.output }],
-    });
+    const options = { threads: 1, gpu: false as const, parallel: 1, exactKvCache: true };
+    const model = await LlamaLanguageModel.load(base, { ...options, adapters: [{ path: result.output }] });
+    // The merged model (the adapter folded into the base) is the same model in llama.cpp.
+    const merged = await LlamaLanguageModel.load(result.model ?? "", options);
     try {
       await expectTrainedAnswers(model);
+      await expectTrainedAnswers(merged);
+      for (const continuation of ["it is blue", "it is green", "the sea"]) {
+        const ask = {
+          prefix: { messages: [{ role: "user" as const, content: "which colour has the sea?" }] },
+          continuation,
+        };
+        const [a, b] = [await model.logLikelihood(ask), await merged.logLikelihood(ask)];
+        expect(Math.abs(a.logprob - b.logprob)).toBeLessThan(1e-3);
+      }
     } finally {
       await model.close();
+      await merged.close();
     }
   });
 

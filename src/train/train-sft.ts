@@ -19,6 +19,7 @@ import type { TrainSetting } from "./checkpoint.js";
 import { type GgufModelTensorType, writeGgufModel } from "./export-gguf-model.js";
 import { createFullModel, disposeFullModel, fullModelVariables, fullSftObjective } from "./full-model.js";
 import { createLora, disposeLora, dropoutSeed, loraTargets, withLoraDropout } from "./lora.js";
+import { disposeMerged, mergeLora } from "./merge-lora.js";
 import { AdamW, createSftTrainer, type SftExample, sftLoss } from "./sft.js";
 import { evaluate, sftObjective, type TrainObjective } from "./train-loop.js";
 import {
@@ -44,8 +45,10 @@ import { disposeWeights, loadWeights, type TransformerWeights } from "./weights.
 export interface TrainSftOptions extends TrainRunOptions {
   /** Train every weight instead of a LoRA adapter, and write a whole GGUF model. Default false. */
   readonly full?: boolean;
-  /** Tensor type of the model `full` writes (norms stay F32). Default F32. */
+  /** Tensor type of the model `full` or `merge` writes (norms stay F32). Default F32. */
   readonly fullType?: GgufModelTensorType;
+  /** LoRA: also write the base with the adapter folded in, as a GGUF model. Default false. */
+  readonly merge?: boolean;
 }
 
 /** What {@link trainSft} produced. */
@@ -56,7 +59,7 @@ export interface TrainSftResult extends TrainRunResult {
   readonly adapter?: string;
   /** LoRA: the PEFT adapter directory and its two files. */
   readonly peft?: AdapterOutputs["peft"];
-  /** Full: the fine-tuned GGUF model. */
+  /** Full, or LoRA with `merge`: the fine-tuned GGUF model. */
   readonly model?: string;
   /** Conversations trained on. */
   readonly examples: number;
@@ -154,9 +157,18 @@ function loraTrainee(
       },
     },
     settings: { objective: "sft-lora", rank, alpha, dropout, targets: [...targets].sort().join(",") },
-    write: async (step) => ({
-      adapter: await writeAdapterOutputs(options.out, lora, weights.config, step),
-    }),
+    write: async (step) => {
+      const adapter = await writeAdapterOutputs(options.out, lora, weights.config, step);
+      if (!options.merge) return { adapter };
+      const merged = mergeLora(weights, lora);
+      try {
+        const model = await freshAdapterPath(options.out, step, "model");
+        await writeGgufModel(model, merged, options.base, { tensorType: options.fullType ?? "F32" });
+        return { adapter, model };
+      } finally {
+        disposeMerged(merged, weights);
+      }
+    },
     dispose: () => {
       trainer.optimizer.dispose();
       disposeLora(lora);
@@ -194,6 +206,8 @@ function fullTrainee(weights: TransformerWeights, options: TrainSftOptions, lr: 
  * llama.cpp caches adapters by path) and `out/peft/`, or for `full` the model `out/model-step<N>-<time>.gguf`.
  */
 export async function trainSft(options: TrainSftOptions): Promise<TrainSftResult> {
+  if (options.full && options.merge)
+    throw new CaiError("merge folds a LoRA adapter into the base; a full run already writes the whole model");
   const plan = runPlan(options, options.full ? 1e-5 : 1e-4);
   const { batchSize, lr, seed } = plan;
 

@@ -186,11 +186,23 @@ export function registerTrainCommand(program: Command): void {
     "1e-4, or 1e-5 with --full",
   )
     .option("--full", "train every weight (no adapter) and write a whole GGUF model")
-    .option("--full-type <type>", "tensor type of the model --full writes: f32 or f16", fullTypeFlag, "F32")
+    .option("--merge", "also write the base with the trained adapter folded in, as a GGUF model")
+    .option(
+      "--full-type <type>",
+      "tensor type of the model --full or --merge writes: f32 or f16",
+      fullTypeFlag,
+      "F32",
+    )
     .action(
-      runAction(async (flags: CommonFlags & { full?: boolean; fullType: "F32" | "F16" }) => {
+      runAction(async (flags: CommonFlags & { full?: boolean; merge?: boolean; fullType: "F32" | "F16" }) => {
         const result = await withStop((stop) =>
-          trainSft({ ...commonSettings(flags), full: flags.full ?? false, fullType: flags.fullType, stop }),
+          trainSft({
+            ...commonSettings(flags),
+            full: flags.full ?? false,
+            merge: flags.merge ?? false,
+            fullType: flags.fullType,
+            stop,
+          }),
         );
         const held = result.evalLoss
           ? `; held-out loss ${result.evalLoss.start.toFixed(4)} → ${result.evalLoss.end.toFixed(4)}`
@@ -198,7 +210,8 @@ export function registerTrainCommand(program: Command): void {
         report(
           result,
           `${result.examples} conversations${result.skipped > 0 ? ` (${result.skipped} skipped)` : ""}, ` +
-            `loss ${result.firstLoss.toFixed(4)} → ${result.finalLoss.toFixed(4)}${held}`,
+            `loss ${result.firstLoss.toFixed(4)} → ${result.finalLoss.toFixed(4)}${held}` +
+            (flags.merge && result.model ? `; merged model ${result.model}` : ""),
         );
       }),
     );
