@@ -15,8 +15,8 @@ import { createModel } from "../../models/create-model.js";
 import { createProgress } from "../../runs/progress.js";
 import { humanPreferenceRows } from "../../stages/label/human-preferences.js";
 import type { JudgmentMode } from "../../stages/label/pairwise-judgment.js";
-import { type LabelPair, labelledRows, runLabel } from "../../stages/label/run-label.js";
-import { type ResponsesRow, readResponsesFile } from "../../stages/respond/responses-file.js";
+import { labelledRows, responsePairs, runLabel } from "../../stages/label/run-label.js";
+import { readResponsesFile } from "../../stages/respond/responses-file.js";
 import { addModelFlags, type ModelFlags, stageModelOptions } from "../model-flags.js";
 import { intFlag, runAction } from "../run-action.js";
 import { stopOnSigint } from "../stop-on-sigint.js";
@@ -51,20 +51,6 @@ function clampFlag(value: string): [number, number] {
   if (low === undefined || high === undefined || !(low >= 0 && low <= 0.5 && high >= 0.5 && high <= 1))
     throw new InvalidArgumentError(`--clamp must be LOW,HIGH with 0 ≤ LOW ≤ 0.5 ≤ HIGH ≤ 1, got "${value}"`);
   return [low, high];
-}
-
-/** Every pair of responses to each prompt (each unordered pair once, in file order). */
-export function responsePairs(rows: readonly ResponsesRow[]): LabelPair[] {
-  return rows.flatMap((row) =>
-    row.responses.flatMap((a, i) =>
-      row.responses.slice(i + 1).map((b, k) => ({
-        id: `${row.id}:${i}-${i + 1 + k}`,
-        prompt: row.prompt,
-        first: { model: a.model, text: a.text },
-        second: { model: b.model, text: b.text },
-      })),
-    ),
-  );
 }
 
 /** Registers `cai label`. */

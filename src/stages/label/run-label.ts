@@ -9,6 +9,7 @@ import { SeededRandom } from "../../random/seeded-random.js";
 import type { ProgressReporter } from "../../runs/progress.js";
 import { type RunLoopOutcome, runRecords } from "../../runs/run-loop.js";
 import { type RunCounts, RunStore } from "../../runs/run-store.js";
+import type { ResponsesRow } from "../respond/responses-file.js";
 import { recordSeed } from "../revise/revise-record.js";
 import { type EnsembleLabel, ensembleJudgment } from "./ensemble-judgment.js";
 import type { JudgmentMode } from "./pairwise-judgment.js";
@@ -20,6 +21,20 @@ export interface LabelPair {
   readonly prompt: readonly ChatMessage[];
   readonly first: { readonly model: string; readonly text: string };
   readonly second: { readonly model: string; readonly text: string };
+}
+
+/** Every pair of responses to each prompt (each unordered pair once, in file order). */
+export function responsePairs(rows: readonly ResponsesRow[]): LabelPair[] {
+  return rows.flatMap((row) =>
+    row.responses.flatMap((a, i) =>
+      row.responses.slice(i + 1).map((b, k) => ({
+        id: `${row.id}:${i}-${i + 1 + k}`,
+        prompt: row.prompt,
+        first: { model: a.model, text: a.text },
+        second: { model: b.model, text: b.text },
+      })),
+    ),
+  );
 }
 
 /** The settings that define a label run; a rerun must match them to resume. */
