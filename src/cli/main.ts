@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { registerConstitutionCommand } from "./commands/constitution-command.js";
+import { registerDemoCommand } from "./commands/demo-command.js";
 import { registerDevCommand } from "./commands/dev-command.js";
 import { registerEvalCommand, registerJudgeCommand } from "./commands/eval-command.js";
 import { registerExportCommand } from "./commands/export-command.js";
@@ -33,6 +34,7 @@ const program = new Command()
   )
   .version(version)
   .showHelpAfterError();
+registerDemoCommand(program);
 registerReviseCommand(program);
 registerRespondCommand(program);
 registerLabelCommand(program);

@@ -66,8 +66,11 @@ export interface CorpusOptions {
   readonly repeats: number;
   readonly comparisons: number;
   readonly classifications: number;
-  /** Share of critiques whose verdict (and so revision) is wrong. */
-  readonly critiqueNoise: number;
+  /**
+   * Noisy critics: the share of critiques of harmful answers that find them fine (misses), and of
+   * harmless answers that call them harmful (false alarms). Revisions follow the critique.
+   */
+  readonly critiqueNoise: { readonly miss: number; readonly falseAlarm: number };
   /** Share of judgments whose answer is wrong. */
   readonly judgmentNoise: number;
   /**
@@ -88,7 +91,7 @@ export const defaultCorpus: CorpusOptions = {
   repeats: 800,
   comparisons: 7000,
   classifications: 1500,
-  critiqueNoise: 0.15,
+  critiqueNoise: { miss: 0.25, falseAlarm: 0.03 },
   judgmentNoise: 0.05,
 };
 
@@ -145,13 +148,18 @@ function ethics(random: SeededRandom): CorpusDocument {
   return { kind: "text", text: sentences.join(" ") };
 }
 
-function critique(random: SeededRandom, noise: number): CorpusDocument {
+/** The verdict a noisy critic gives when the truth is `truth`. */
+function noisyVerdict(random: SeededRandom, truth: boolean, noise: CorpusOptions["critiqueNoise"]): boolean {
+  return random.next() < (truth ? noise.miss : noise.falseAlarm) ? !truth : truth;
+}
+
+function critique(random: SeededRandom, noise: CorpusOptions["critiqueNoise"]): CorpusDocument {
   const r = request(random, { split: "train", verbSplit: "critiqued" });
   const response = random.next() < 0.9 ? complianceText(r.verb, r.target) : refusalText(r.verb);
   const complies = classifyTruth(r, response).complies;
   const scope = pick(random, principleScopes);
   const truth = trueVerdict(r, complies, scope);
-  const harmful = random.next() < noise ? !truth : truth;
+  const harmful = noisyVerdict(random, truth, noise);
   return {
     kind: "chat",
     messages: [
@@ -181,13 +189,13 @@ function followUp(random: SeededRandom, kind: "summary" | "repeat", withFact: bo
   };
 }
 
-function directRevision(random: SeededRandom, noise: number): CorpusDocument {
+function directRevision(random: SeededRandom, noise: CorpusOptions["critiqueNoise"]): CorpusDocument {
   const r = request(random, { split: "train", verbSplit: "critiqued" });
   const response = random.next() < 0.9 ? complianceText(r.verb, r.target) : refusalText(r.verb);
   const complies = classifyTruth(r, response).complies;
   const scope = pick(random, principleScopes);
   const truth = trueVerdict(r, complies, scope);
-  const harmful = random.next() < noise ? !truth : truth;
+  const harmful = noisyVerdict(random, truth, noise);
   return {
     kind: "chat",
     messages: [

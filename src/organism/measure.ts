@@ -75,15 +75,17 @@ export async function answers(
 
 /**
  * Critique accuracy: the model critiques the helpful answer (for harm verbs; a compliance to judge) under
- * `scope`, greedily; the share of critiques whose verdict is the true one (unreadable counts as wrong).
+ * `scope` — at `temperature` (default 0: greedy; sampled calls are seeded by their position) — and the
+ * share of critiques whose verdict is the true one (unreadable counts as wrong).
  */
 export async function critiqueAccuracy(
   model: LanguageModel,
   requests: readonly Request[],
   scope: PrincipleScope = "any",
+  temperature = 0,
 ): Promise<Share> {
   const results = await Promise.all(
-    requests.map(async (r) => {
+    requests.map(async (r, i) => {
       const response = complianceText(r.verb, r.target);
       const result = await model.generate({
         messages: [
@@ -91,8 +93,9 @@ export async function critiqueAccuracy(
           { role: "assistant", content: response },
           { role: "user", content: critiqueRequest(scope) },
         ],
-        maxTokens: 40,
-        temperature: 0,
+        maxTokens: 48,
+        temperature,
+        seed: i,
       });
       return critiqueVerdict(result.text) === trueVerdict(r, true, scope);
     }),

@@ -1,9 +1,18 @@
 // The organism's constitution, in cai's ordinary constitution format: one critique → revision principle
 // per harm kind plus a general one, comparison principles for AI feedback, and short templates in the
 // world's words. The evaluation rubrics the organism is asked with live here too.
-import type { ConstitutionInput } from "../constitution/constitution-schema.js";
-import { critiqueRequest, type PrincipleScope, revisionRequest } from "./texts.js";
-import { harmKinds } from "./world.js";
+import type { ConstitutionInput, CritiqueExample } from "../constitution/constitution-schema.js";
+import {
+  complianceText,
+  critiqueRequest,
+  critiqueText,
+  type PrincipleScope,
+  type Request,
+  refusalText,
+  requestMessages,
+  revisionRequest,
+} from "./texts.js";
+import { harmKinds, verbByWord } from "./world.js";
 
 /** The principles' scopes, general one last. */
 export const principleScopes: readonly PrincipleScope[] = [...harmKinds, "any"];
@@ -35,11 +44,13 @@ export function organismConstitution(scopes: readonly PrincipleScope[] = princip
     version: "1.0.0",
     description:
       "The constitution of cai's model organism: no harm to property, privacy, trust or safety, in the words of its world.",
+    // The general principle covers every kind of harm, so it is drawn as often as two specific ones.
     principles: scopes.map((scope) => ({
       id: principleId(scope),
       critique: critiqueRequest(scope),
       revision: revisionRequest(scope),
       tags: [scope],
+      ...(scope === "any" && scopes.length > 1 ? { weight: 2 } : {}),
     })),
     comparisons: [{ id: "less-harmful", question: organismQuestions.harmlessness }],
     templates: {
@@ -47,5 +58,24 @@ export function organismConstitution(scopes: readonly PrincipleScope[] = princip
       revision: "{{revision_request}}",
       comparison: comparisonTemplate,
     },
+  };
+}
+
+/** A worked critique → revision example (a harmful request of the train split), for the few-shot ablation. */
+export function fewShotExample(): CritiqueExample {
+  const verb = verbByWord.get("break");
+  if (!verb) throw new Error("the world has no verb break");
+  const request: Request = {
+    verb,
+    target: { class: "thing", noun: "car", owner: { kind: "other", person: "neighbor" } },
+    paraphrase: 0,
+    multiTurn: false,
+  };
+  return {
+    prompt: requestMessages(request),
+    response: complianceText(request.verb, request.target),
+    principle: principleId("any"),
+    critique: critiqueText(request, true, "any", true),
+    revision: refusalText(request.verb),
   };
 }

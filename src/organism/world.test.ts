@@ -128,20 +128,25 @@ describe("the pretraining corpus", () => {
       expect(judgments.some((d) => chatText(d).includes(` ${v.word} `))).toBe(false);
   });
 
-  it("has noisy critiques near the set rate", () => {
+  it("has critics that miss harm more often than they invent it, near the set rates", () => {
     const critiques = docs.filter(
       (d) => d.kind === "chat" && d.messages.some((m) => m.content.startsWith("is there any harm")),
     );
     expect(critiques.length).toBe(small.critiques);
-    // Noisy critiques are those whose verdict contradicts their own facts ("is mine … harmful").
-    const contradictions = critiques.filter((d) => {
+    // A critique's own facts say whether the answer is harmful; its verdict is noisy.
+    const verdicts = critiques.map((d) => {
       const critique = d.kind === "chat" ? (d.messages.at(-3)?.content ?? "") : "";
-      const saysFine = /is mine\.|is no person\.|is no harm\.|does not help\.|, not to /.test(critique);
-      return saysFine === (critiqueVerdict(critique) === true);
+      const factsSayFine = /is mine\.|is no person\.|is no harm\.|does not help\.|, not to /.test(critique);
+      return { factsSayFine, harmful: critiqueVerdict(critique) === true };
     });
-    const rate = contradictions.length / critiques.length;
-    expect(rate).toBeGreaterThan(0.08);
-    expect(rate).toBeLessThan(0.22);
+    const harmfulByFacts = verdicts.filter((v) => !v.factsSayFine);
+    const fineByFacts = verdicts.filter((v) => v.factsSayFine);
+    const missRate = harmfulByFacts.filter((v) => !v.harmful).length / harmfulByFacts.length;
+    const falseAlarmRate = fineByFacts.filter((v) => v.harmful).length / fineByFacts.length;
+    expect(missRate).toBeGreaterThan(0.12);
+    expect(missRate).toBeLessThan(0.4);
+    expect(falseAlarmRate).toBeLessThan(0.07);
+    expect(falseAlarmRate).toBeGreaterThan(0);
   });
 
   it("without ethics text is the same corpus minus the ethics documents and the facts in restatements", () => {

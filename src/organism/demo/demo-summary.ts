@@ -1,0 +1,46 @@
+// The demo's results as the lines `cai demo` prints: only measured numbers (no times, no paths), so two
+// runs with the same seed print the same text.
+import type { Share } from "../measure.js";
+import type { DemoModelMeasures, DemoSummary } from "./run-demo.js";
+
+const pct = (s: Share) => (Number.isNaN(s.rate) ? "  –  " : `${(100 * s.rate).toFixed(1).padStart(5)}%`);
+
+function modelLine(m: DemoModelMeasures, width: number): string {
+  const b = m.behaviour;
+  return (
+    `${m.name.padEnd(width)} harmful ${pct(b.harmfulCompliance)} (seen ${pct(m.seenHarmful)}, unseen ${pct(m.unseenHarmful)}, ` +
+    `ethics-only ${pct(m.ethicsOnlyHarmful)})  helpful ${pct(b.helpfulCompliance)}  over-refusal ${pct(b.overRefusal)}  off-format ${pct(b.offFormat)}`
+  );
+}
+
+/** The summary lines. */
+export function demoSummaryLines(summary: DemoSummary): string[] {
+  const width = Math.max(
+    ...[...summary.models, ...summary.controls, ...summary.ablations].map((m) => m.name.length),
+  );
+  const elo = (axes: NonNullable<DemoSummary["report"]["groundTruth"]>["axes"]) =>
+    (["helpfulness", "harmlessness"] as const).map(
+      (axis) =>
+        `  ${axis.padEnd(12)} ${axes[axis].ratings
+          .map(
+            (r) =>
+              `${r.model} ${Number.isNaN(r.elo) ? "–" : r.elo.toFixed(0)} [${r.interval.map((x) => x.toFixed(0)).join(", ")}]`,
+          )
+          .join("  ")}`,
+    );
+  const truth = summary.report.groundTruth;
+  return [
+    "Ground truth on held-out requests (greedy answers):",
+    ...summary.models.map((m) => `  ${modelLine(m, width)}`),
+    "Controls:",
+    ...summary.controls.map((m) => `  ${modelLine(m, width)}`),
+    ...(summary.ablations.length > 0
+      ? ["Ablations:", ...summary.ablations.map((m) => `  ${modelLine(m, width)}`)]
+      : []),
+    `Critique accuracy: ${pct(summary.critique.organism)} (ethics-only verbs ${pct(summary.critique.ethicsOnly)}; organism without ethics text ${pct(summary.critique.ablation)})`,
+    `AI labels agreeing with ground truth: ${pct(summary.labelAgreement)} of ${summary.labelAgreement.n} pairs ground truth decides`,
+    "Elo judged by the organism:",
+    ...elo(summary.report.axes),
+    ...(truth ? ["Elo judged by ground truth:", ...elo(truth.axes)] : []),
+  ];
+}

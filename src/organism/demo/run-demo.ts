@@ -1,0 +1,707 @@
+// `cai demo`: the whole Constitutional AI loop on the shipped model organism, with ground truth.
+// The unchanged pipeline runs on it through the normal llama: backend — revise (4 rounds of critique →
+// revision), export (the answers after each round), train sft (SL-CAI after 1..4 rounds), respond (pairs
+// from SL-CAI), label (the organism as feedback model, by log-probs), train dpo, eval (the organism as
+// judge) — and every model is also measured by the world's exact judge. Controls: the same loop with
+// ground-truth revisions (the ceiling) and on the organism pretrained without ethics text (the knowledge
+// ablation). The report is `cai eval`'s, with the ground-truth frontier and the organism's tables.
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { stringify } from "yaml";
+import type { Constitution, ConstitutionInput } from "../../constitution/constitution-schema.js";
+import {
+  constitutionHash,
+  loadConstitution,
+  parseConstitution,
+} from "../../constitution/load-constitution.js";
+import { samplePrinciple } from "../../constitution/sampling.js";
+import { turnRenderers } from "../../constitution/templates.js";
+import { evalReportData } from "../../eval/eval-report.js";
+import type { EvalReportData, ReportTable } from "../../eval/report/report-data.js";
+import { writeReport } from "../../eval/report/report-html.js";
+import { type EvalPrompt, runEval } from "../../eval/run-eval.js";
+import { readRevisedRecords } from "../../export/read-run.js";
+import { revisionJsonl, traceAtRound } from "../../export/revision-datasets.js";
+import { createModel } from "../../models/create-model.js";
+import type { LanguageModel } from "../../models/model.js";
+import { createProgress } from "../../runs/progress.js";
+import { labelledRows, responsePairs, runLabel } from "../../stages/label/run-label.js";
+import { type RespondPrompt, respondRecords, runRespond } from "../../stages/respond/run-respond.js";
+import { type RevisePrompt, runRevise } from "../../stages/revise/run-revise.js";
+import { trainDpo } from "../../train/train-dpo.js";
+import { trainSft } from "../../train/train-sft.js";
+import { classifyTruth, truthPreference } from "../ground-truth.js";
+import { answers, type BehaviourMeasures, behaviourOf, critiqueAccuracy, type Share } from "../measure.js";
+import {
+  classificationTemplate,
+  fewShotExample,
+  organismConstitution,
+  organismQuestions,
+} from "../organism-constitution.js";
+import { pairSeen, requestKind, sampleRequests } from "../requests.js";
+import { type Request, refusalText, requestMessages } from "../texts.js";
+import { isHarmful } from "../world.js";
+import { DemoPhases } from "./demo-phase.js";
+import { DemoStoppedError } from "./demo-stopped-error.js";
+import { type TruthPrompt, truthAxes } from "./truth-ratings.js";
+
+/** How big the demo is. */
+export interface DemoSizes {
+  /** Requests the loop revises, samples and labels (train pairs). */
+  readonly loopPrompts: number;
+  /** Held-out requests every model is measured and judged on (test pairs). */
+  readonly evalPrompts: number;
+  /** Critique → revision rounds (SL-CAI after 1..rounds is trained and compared). */
+  readonly rounds: number;
+  /** Sampling temperature of drafts, critiques and revisions (cai revise's default: 1). */
+  readonly reviseTemperature: number;
+  readonly sftEpochs: number;
+  /** LoRA rank and learning rate of SL-CAI (the adapter is merged into a model for the next stage). */
+  readonly sftRank: number;
+  readonly sftLr: number;
+  /** Sampling temperature of the pairs DPO learns from. */
+  readonly dpoTemperature: number;
+  /** Samples per prompt from SL-CAI for the preference pairs. */
+  readonly dpoSamples: number;
+  readonly dpoEpochs: number;
+  readonly dpoLr: number;
+  readonly dpoBeta: number;
+  readonly bootstrap: number;
+}
+
+/** The full demo (the README's) and the reduced one CI runs. */
+export const demoSizes: Readonly<Record<"full" | "quick", DemoSizes>> = {
+  full: {
+    loopPrompts: 400,
+    evalPrompts: 180,
+    rounds: 4,
+    reviseTemperature: 1,
+    sftEpochs: 4,
+    sftRank: 16,
+    sftLr: 5e-3,
+    dpoTemperature: 0.7,
+    dpoSamples: 4,
+    dpoEpochs: 1.5,
+    dpoLr: 1e-4,
+    dpoBeta: 0.1,
+    bootstrap: 500,
+  },
+  quick: {
+    loopPrompts: 240,
+    evalPrompts: 90,
+    rounds: 4,
+    reviseTemperature: 1,
+    sftEpochs: 4,
+    sftRank: 16,
+    sftLr: 5e-3,
+    dpoTemperature: 0.7,
+    dpoSamples: 3,
+    dpoEpochs: 1.5,
+    dpoLr: 1e-4,
+    dpoBeta: 0.1,
+    bootstrap: 200,
+  },
+};
+
+/** Options of {@link runDemo}. */
+export interface DemoOptions {
+  /** Output directory (rerun to resume). */
+  readonly out: string;
+  /** The pretrained organism (GGUF). */
+  readonly organism: string;
+  /** The organism pretrained without ethics text (the knowledge ablation). */
+  readonly ablationOrganism: string;
+  readonly sizes: DemoSizes;
+  /** Also run the ablations (one principle, a few-shot example, direct revision, hard labels). */
+  readonly ablations?: boolean;
+  readonly seed?: number;
+  /** llama.cpp threads per model. Default 1: tiny models gain nothing from more, and lose much when cores are shared. */
+  readonly threads?: number;
+  readonly stop?: AbortSignal;
+  /** Progress lines. Default: stderr. */
+  readonly log?: (line: string) => void;
+}
+
+/** A model of the demo, by ground truth on the held-out requests. */
+export interface DemoModelMeasures {
+  readonly name: string;
+  readonly behaviour: BehaviourMeasures;
+  /** Harmful compliance on pairs the pretraining dialogues complied with, and on pairs never seen. */
+  readonly seenHarmful: Share;
+  readonly unseenHarmful: Share;
+  /** Harmful compliance on requests whose verb only ethics text names as harmful. */
+  readonly ethicsOnlyHarmful: Share;
+}
+
+/** What the demo measured. */
+export interface DemoSummary {
+  /** The tournament's contestants (base, SL-CAI after each round, DPO), measured by ground truth. */
+  readonly models: readonly DemoModelMeasures[];
+  /** Controls, measured the same way: the ceiling and the knowledge ablation. */
+  readonly controls: readonly DemoModelMeasures[];
+  /** With `ablations`: the loop with one thing changed, measured the same way. */
+  readonly ablations: readonly DemoModelMeasures[];
+  /** Critique accuracy of the organism (and of the ablation) on held-out requests, by ground truth. */
+  readonly critique: { readonly organism: Share; readonly ethicsOnly: Share; readonly ablation: Share };
+  /** AI labels (the organism's log-prob judgments of the DPO pairs) agreeing with ground truth. */
+  readonly labelAgreement: Share;
+  readonly report: EvalReportData;
+  readonly reportHtml: string;
+  readonly seconds: Readonly<Record<string, number>>;
+}
+
+/** Rows as JSONL text. */
+const jsonlText = (rows: readonly unknown[]) => `${rows.map((row) => JSON.stringify(row)).join("\n")}\n`;
+
+const share = (hits: number, n: number): Share => ({ rate: n === 0 ? Number.NaN : hits / n, n });
+
+/** Ground-truth measures of greedy answers to the held-out requests. */
+function measuresOf(
+  name: string,
+  requests: readonly Request[],
+  responses: readonly string[],
+): DemoModelMeasures {
+  const harmful = (keep: (r: Request) => boolean) => {
+    const chosen = requests
+      .map((r, i) => [r, responses[i] ?? ""] as const)
+      .filter(([r]) => isHarmful(r) && keep(r));
+    return share(chosen.filter(([r, text]) => classifyTruth(r, text).complies).length, chosen.length);
+  };
+  return {
+    name,
+    behaviour: behaviourOf(requests, responses),
+    seenHarmful: harmful((r) => pairSeen(r.verb, r.target)),
+    unseenHarmful: harmful((r) => !pairSeen(r.verb, r.target)),
+    ethicsOnlyHarmful: harmful((r) => r.verb.split === "ethics-only"),
+  };
+}
+
+const promptKind = (r: Request) => (isHarmful(r) ? ("red-team" as const) : ("helpful" as const));
+
+/** Runs the demo; see the file comment. */
+export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
+  const log = options.log ?? ((line: string) => console.error(line));
+  const { sizes, out } = options;
+  const seed = options.seed ?? 0;
+  const phases = new DemoPhases(out, (line) => log(`demo: ${line}`), options.stop);
+  const stopped = () => {
+    if (options.stop?.aborted) throw new DemoStoppedError("stopped; rerun the same command to resume");
+  };
+  const loaded = new Map<string, LanguageModel>();
+  const model = async (file: string, adapter?: string) => {
+    const spec = `llama:${file}${adapter ? `+${adapter}` : ""}`;
+    let m = loaded.get(spec);
+    if (!m) {
+      m = await createModel(spec, {
+        llama: { threads: options.threads ?? 1, gpu: false, parallel: 1, contextSize: 512 },
+      });
+      loaded.set(spec, m);
+    }
+    return { spec, model: m };
+  };
+
+  try {
+    // Prompts and constitution, written for anyone who wants to rerun a stage by hand.
+    const loop = sampleRequests(seed * 7919 + 1, sizes.loopPrompts, { split: "train" });
+    const held = sampleRequests(seed * 7919 + 2, sizes.evalPrompts, { split: "test" });
+    const loopPrompts: Array<RevisePrompt & RespondPrompt> = loop.map((r, i) => ({
+      id: `loop-${String(i).padStart(4, "0")}`,
+      kind: promptKind(r),
+      category: requestKind(r),
+      split: "train",
+      prompt: requestMessages(r),
+    }));
+    const constitutionFile = path.join(out, "constitution.yaml");
+    await phases.run("prompts", async () => {
+      await mkdir(path.join(out, "prompts"), { recursive: true });
+      const jsonl = (rows: object[]) => jsonlText(rows);
+      await writeFile(
+        path.join(out, "prompts", "loop.jsonl"),
+        jsonlText(loopPrompts.map((p) => ({ ...p, source: "cai-organism" }))),
+      );
+      await writeFile(
+        path.join(out, "prompts", "eval.jsonl"),
+        jsonlText(
+          held.map((r, i) => ({
+            id: `eval-${String(i).padStart(4, "0")}`,
+            kind: promptKind(r),
+            category: requestKind(r),
+            split: "test",
+            prompt: requestMessages(r),
+            source: "cai-organism",
+          })),
+        ),
+      );
+      await writeFile(constitutionFile, stringify(organismConstitution()));
+      return { loop: loop.length, eval: held.length };
+    });
+    const constitution = await loadConstitution(constitutionFile);
+    const renderers = turnRenderers(constitution);
+    const base = await model(options.organism);
+
+    // The organism as critic, by ground truth.
+    const critique = await phases.run("critique accuracy", async () => {
+      const harm = held.filter((r) => r.verb.kind !== null);
+      const ablation = await model(options.ablationOrganism);
+      // At the temperature the loop critiques at, under the general principle.
+      const t = sizes.reviseTemperature;
+      const ethicsOnly = harm.filter((r) => r.verb.split === "ethics-only");
+      return {
+        organism: await critiqueAccuracy(base.model, harm, "any", t),
+        ethicsOnly: await critiqueAccuracy(base.model, ethicsOnly, "any", t),
+        ablation: await critiqueAccuracy(ablation.model, harm, "any", t),
+      };
+    });
+
+    // SL-CAI: revise, then one model per number of rounds.
+    const revise = async (
+      name: string,
+      organism: string,
+      extra: { critique?: boolean; constitution?: Constitution } = {},
+    ) => {
+      const policy = await model(organism);
+      const runDir = path.join(out, name);
+      const used = extra.constitution ?? constitution;
+      await runRevise({
+        runDir,
+        prompts: loopPrompts,
+        policy: policy.model,
+        critic: policy.model,
+        constitution: used,
+        templates: turnRenderers(used),
+        samplePrinciple,
+        constitutionHash: constitutionHash(used),
+        config: {
+          policy: policy.spec,
+          critic: policy.spec,
+          rounds: sizes.rounds,
+          seed,
+          maxTokens: 48,
+          temperature: sizes.reviseTemperature,
+          earlyStop: false,
+          ...(extra.critique === false ? { critique: false } : {}),
+        },
+        concurrency: 1,
+        ...(options.stop ? { stop: options.stop } : {}),
+        progress: createProgress({ label: `demo: ${name}` }),
+      });
+      stopped();
+      return runDir;
+    };
+    const sft = async (
+      name: string,
+      rows: ReadonlyArray<{ messages: unknown }>,
+      organism = options.organism,
+    ) => {
+      const dir = path.join(out, name);
+      await mkdir(dir, { recursive: true });
+      const data = path.join(dir, "sft.jsonl");
+      await writeFile(data, jsonlText(rows));
+      const batchSize = 16;
+      const result = await trainSft({
+        base: organism,
+        data,
+        out: dir,
+        merge: true,
+        rank: sizes.sftRank,
+        alpha: 2 * sizes.sftRank,
+        lr: sizes.sftLr,
+        batchSize,
+        steps: Math.ceil((sizes.sftEpochs * rows.length) / batchSize),
+        seed,
+        resume: true,
+        ...(options.stop ? { stop: options.stop } : {}),
+      });
+      stopped();
+      return { model: result.model ?? result.output, finalLoss: result.finalLoss, steps: result.step };
+    };
+    const reviseDir = await phases.run("revise", () => revise("revise", options.organism));
+    const records = readRevisedRecords(reviseDir);
+    const slCai: string[] = [];
+    for (let round = 1; round <= sizes.rounds; round += 1) {
+      const trained = await phases.run(`sl-cai after ${round} round${round > 1 ? "s" : ""}`, async () => {
+        const rows = revisionJsonl(
+          records.map((r) => ({ ...r, trace: traceAtRound(r.trace, round) })),
+          "sft",
+        )
+          .text.trim()
+          .split("\n")
+          .map((line) => JSON.parse(line) as { messages: unknown });
+        return sft(`sl-cai-r${round}`, rows);
+      });
+      slCai.push(trained.model);
+    }
+    const slFinal = slCai.at(-1) as string;
+
+    // RL-CAI with DPO: pairs sampled from SL-CAI, labelled by the organism, trained on SL-CAI.
+    const preferences = path.join(out, "dpo", "preferences.jsonl");
+    const labels = await phases.run("label", async () => {
+      const policy = await model(slFinal);
+      await runRespond({
+        runDir: path.join(out, "dpo", "responses"),
+        prompts: loopPrompts,
+        models: [policy.model],
+        config: {
+          models: [policy.spec],
+          samples: sizes.dpoSamples,
+          seed,
+          temperature: sizes.dpoTemperature,
+          maxTokens: 48,
+        },
+        concurrency: 1,
+        ...(options.stop ? { stop: options.stop } : {}),
+        progress: createProgress({ label: "demo: respond" }),
+      });
+      stopped();
+      const pairs = responsePairs(respondRecords(path.join(out, "dpo", "responses"))).filter(
+        (p) => p.first.text !== p.second.text,
+      );
+      await runLabel({
+        runDir: path.join(out, "dpo", "labels"),
+        pairs,
+        judge: base.model,
+        constitution,
+        renderers,
+        constitutionHash: constitutionHash(constitution),
+        config: {
+          judge: base.spec,
+          mode: "logprobs",
+          principles: 1,
+          fewShot: 0,
+          seed,
+          clamp: [0.4, 0.6],
+          votes: 5,
+        },
+        concurrency: 1,
+        ...(options.stop ? { stop: options.stop } : {}),
+        progress: createProgress({ label: "demo: label" }),
+      });
+      stopped();
+      const rows = labelledRows(path.join(out, "dpo", "labels"));
+      await writeFile(preferences, jsonlText(rows));
+      // Agreement with ground truth on the pairs ground truth decides.
+      const byId = new Map(loopPrompts.map((p, i) => [p.id, loop[i] as Request]));
+      let agree = 0;
+      let decided = 0;
+      for (const row of rows) {
+        const request = byId.get(row.id.split(":")[0] ?? "");
+        if (!request) continue;
+        const truth = truthPreference(
+          request,
+          "harmlessness",
+          row.chosen[0]?.content ?? "",
+          row.rejected[0]?.content ?? "",
+        );
+        if (truth === 0.5) continue;
+        decided += 1;
+        if (truth === 1) agree += 1;
+      }
+      return { pairs: rows.length, agreement: share(agree, decided) };
+    });
+    const dpoRun = async (name: string, data: string) => {
+      const batchSize = 8;
+      const result = await trainDpo({
+        base: slFinal,
+        data,
+        out: path.join(out, name),
+        lr: sizes.dpoLr,
+        beta: sizes.dpoBeta,
+        batchSize,
+        steps: Math.max(1, Math.ceil((sizes.dpoEpochs * labels.pairs) / batchSize)),
+        seed,
+        resume: true,
+        ...(options.stop ? { stop: options.stop } : {}),
+      });
+      stopped();
+      return { adapter: result.adapter, steps: result.step };
+    };
+    const dpo = await phases.run("dpo", () => dpoRun("dpo", preferences));
+
+    // The tournament: every model answers the held-out requests; the organism judges every pair.
+    const contestants = [
+      { name: "base", ...(await model(options.organism)) },
+      ...(await Promise.all(
+        slCai.map(async (file, i) => ({ name: `sl-cai-r${i + 1}`, ...(await model(file)) })),
+      )),
+      { name: "dpo", ...(await model(slFinal, dpo.adapter)) },
+    ];
+    const evalPrompts = held.map((r, i) => ({
+      id: `eval-${String(i).padStart(4, "0")}`,
+      kind: promptKind(r),
+      category: requestKind(r),
+      split: "test" as const,
+      prompt: requestMessages(r),
+    }));
+    const responses = await phases.run("responses", async () => {
+      await runRespond({
+        runDir: path.join(out, "eval", "responses"),
+        prompts: evalPrompts,
+        models: contestants.map((c) => c.model),
+        config: { models: contestants.map((c) => c.spec), samples: 1, seed, temperature: 0, maxTokens: 48 },
+        concurrency: 1,
+        ...(options.stop ? { stop: options.stop } : {}),
+        progress: createProgress({ label: "demo: responses" }),
+      });
+      stopped();
+      const rows = respondRecords(path.join(out, "eval", "responses"));
+      const byId = new Map(rows.map((row) => [row.id, row]));
+      return evalPrompts.map((p) => {
+        const row = byId.get(p.id);
+        return contestants.map((c) => row?.responses.find((r) => r.model === c.spec)?.text ?? "");
+      });
+    });
+    await phases.run("judgments", async () => {
+      const prompts: EvalPrompt[] = evalPrompts.map((p, i) => ({
+        id: p.id,
+        kind: p.kind,
+        prompt: p.prompt,
+        responses: responses[i] ?? [],
+      }));
+      await runEval({
+        runDir: path.join(out, "eval", "judgments"),
+        prompts,
+        judge: base.model,
+        renderers,
+        config: {
+          contestants: contestants.map((c) => c.spec),
+          judge: base.spec,
+          rubrics: {
+            helpfulness: organismQuestions.helpfulness,
+            harmlessness: organismQuestions.harmlessness,
+            refusal: organismQuestions.refusal,
+            harmfulCompliance: organismQuestions.harmfulCompliance,
+            classificationTemplate,
+          },
+        },
+        concurrency: 1,
+        ...(options.stop ? { stop: options.stop } : {}),
+        progress: createProgress({ label: "demo: judgments" }),
+      });
+      stopped();
+      return {};
+    });
+
+    // Controls: the ceiling (ground-truth revisions of the same drafts) and the knowledge ablation.
+    const controls = await phases.run("controls", async () => {
+      const ceilingRows = records.map((r, i) => {
+        const request = loop[loopPrompts.findIndex((p) => p.id === r.id)] ?? loop[i];
+        const draft = r.trace.draft;
+        const revision =
+          request && isHarmful(request) && classifyTruth(request, draft).complies
+            ? refusalText(request.verb)
+            : draft;
+        return { messages: [...r.trace.prompt, { role: "assistant", content: revision }] };
+      });
+      const ceiling = await sft("ceiling", ceilingRows);
+      const ablationDir = await revise("ablation-revise", options.ablationOrganism);
+      const ablationRows = revisionJsonl(readRevisedRecords(ablationDir), "sft")
+        .text.trim()
+        .split("\n")
+        .map((line) => JSON.parse(line) as { messages: unknown });
+      const ablation = await sft("ablation-sl-cai", ablationRows, options.ablationOrganism);
+      const measured: Array<{ name: string; responses: string[] }> = [];
+      for (const [name, file] of [
+        ["ceiling: sl-cai on ground-truth revisions", ceiling.model],
+        ["ablation: no ethics text, base", options.ablationOrganism],
+        [`ablation: no ethics text, sl-cai-r${sizes.rounds}`, ablation.model],
+      ] as const) {
+        const m = await model(file);
+        measured.push({ name, responses: await answers(m.model, held, 48) });
+      }
+      return measured;
+    });
+
+    // The paper's ablations, in miniature: each changes one thing of the loop and is measured the same way.
+    const ablations = options.ablations
+      ? await phases.run("ablations", async () => {
+          const sftOf = (dir: string) =>
+            revisionJsonl(readRevisedRecords(dir), "sft")
+              .text.trim()
+              .split("\n")
+              .map((line) => JSON.parse(line) as { messages: unknown });
+          const variant = (input: ConstitutionInput) =>
+            parseConstitution(stringify(input), "constitution variant");
+          const onePrinciple = variant(organismConstitution(["any"]));
+          const withExample = variant({
+            ...organismConstitution(),
+            examples: { critique: [fewShotExample()] },
+          });
+          const runs: Array<{ name: string; model: string }> = [];
+          const general = await revise("ablation-one-principle", options.organism, {
+            constitution: onePrinciple,
+          });
+          runs.push({
+            name: "one general principle",
+            ...(await sft("ablation-one-principle-sft", sftOf(general))),
+          });
+          const fewShot = await revise("ablation-few-shot", options.organism, { constitution: withExample });
+          runs.push({
+            name: "one few-shot example",
+            ...(await sft("ablation-few-shot-sft", sftOf(fewShot))),
+          });
+          const direct = await revise("ablation-direct", options.organism, { critique: false });
+          runs.push({
+            name: "direct revision (no critique)",
+            ...(await sft("ablation-direct-sft", sftOf(direct))),
+          });
+          const hard = path.join(out, "dpo", "preferences-hard.jsonl");
+          const rows = (await readFile(preferences, "utf8"))
+            .trim()
+            .split("\n")
+            .map((line) => ({ ...(JSON.parse(line) as object), p_chosen: 1 }));
+          await writeFile(hard, jsonlText(rows));
+          const hardDpo = await dpoRun("ablation-dpo-hard", hard);
+          const measured: Array<{ name: string; responses: string[] }> = [];
+          for (const run of runs)
+            measured.push({
+              name: run.name,
+              responses: await answers((await model(run.model)).model, held, 48),
+            });
+          measured.push({
+            name: "DPO on hard labels",
+            responses: await answers((await model(slFinal, hardDpo.adapter)).model, held, 48),
+          });
+          return measured;
+        })
+      : [];
+
+    // The report: cai eval's, with the ground-truth frontier and the organism's tables.
+    const names = contestants.map((c) => c.name);
+    const models = contestants.map((c, i) =>
+      measuresOf(
+        c.name,
+        held,
+        responses.map((r) => r[i] ?? ""),
+      ),
+    );
+    const controlMeasures = controls.map((c) => measuresOf(c.name, held, c.responses));
+    const ablationMeasures = ablations.map((c) => measuresOf(c.name, held, c.responses));
+    const truthPrompts: TruthPrompt[] = held.map((request, i) => ({
+      request,
+      kind: promptKind(request),
+      responses: responses[i] ?? [],
+    }));
+    const judged = evalReportData(path.join(out, "eval", "judgments"), {
+      names,
+      bootstrapRounds: sizes.bootstrap,
+      seed,
+      date: new Date(0),
+    });
+    const report: EvalReportData = {
+      ...judged,
+      groundTruth: {
+        judge: "ground truth (the world's exact judge)",
+        axes: truthAxes(truthPrompts, names, { anchor: 0, base: 1000, rounds: sizes.bootstrap, seed }),
+      },
+      tables: demoTables(
+        models,
+        controlMeasures,
+        ablationMeasures,
+        critique,
+        labels.agreement,
+        phases.seconds,
+      ),
+    };
+    const written = await writeReport(path.join(out, "report"), report);
+    const measured = {
+      models,
+      controls: controlMeasures,
+      ablations: ablationMeasures,
+      critique,
+      labelAgreement: labels.agreement,
+    };
+    await writeFile(path.join(out, "summary.json"), `${JSON.stringify(measured, null, 2)}\n`);
+    return {
+      models,
+      controls: controlMeasures,
+      ablations: ablationMeasures,
+      critique,
+      labelAgreement: labels.agreement,
+      report,
+      reportHtml: written.html,
+      seconds: Object.fromEntries(phases.seconds),
+    };
+  } finally {
+    for (const m of loaded.values()) await m.close?.();
+  }
+}
+
+const pct = (s: Share) => (Number.isNaN(s.rate) ? null : Math.round(1000 * s.rate) / 10);
+
+/** The organism's tables: ground-truth behaviour of every model, the controls, the critic and judge, the times. */
+function demoTables(
+  models: readonly DemoModelMeasures[],
+  controls: readonly DemoModelMeasures[],
+  ablations: readonly DemoModelMeasures[],
+  critique: DemoSummary["critique"],
+  agreement: Share,
+  seconds: ReadonlyMap<string, number>,
+): ReportTable[] {
+  const baseHelpful = models[0]?.behaviour.helpfulCompliance.rate ?? Number.NaN;
+  const row = (m: DemoModelMeasures) => [
+    m.name,
+    pct(m.behaviour.harmfulCompliance),
+    pct(m.seenHarmful),
+    pct(m.unseenHarmful),
+    pct(m.ethicsOnlyHarmful),
+    pct(m.behaviour.helpfulCompliance),
+    Math.round((1000 * m.behaviour.helpfulCompliance.rate) / baseHelpful) / 10,
+    pct(m.behaviour.overRefusal),
+    pct(m.behaviour.offFormat),
+  ];
+  const columns = [
+    "model",
+    "harmful compliance %",
+    "… seen in pretraining %",
+    "… never seen %",
+    "… ethics-only verbs %",
+    "helpful compliance %",
+    "% of base's",
+    "over-refusal on look-alikes %",
+    "off-format %",
+  ];
+  return [
+    {
+      title: "Ground truth on held-out requests",
+      note: `Greedy answers to ${models[0]?.behaviour.offFormat.n ?? 0} held-out requests (${models[0]?.behaviour.harmfulCompliance.n ?? 0} harmful, ${models[0]?.behaviour.overRefusal.n ?? 0} look-alikes), classified by the world's exact judge.`,
+      columns,
+      rows: models.map(row),
+    },
+    {
+      title: "Controls",
+      note: "The ceiling trains on ground-truth revisions of the same drafts; the ablation runs the same loop on an organism pretrained without ethics text (same seed, same vocabulary, same critiques of critiqued verbs).",
+      columns,
+      rows: [...controls.map(row), ...(models.at(-2) ? [row(models.at(-2) as DemoModelMeasures)] : [])],
+    },
+    ...(ablations.length === 0
+      ? []
+      : [
+          {
+            title: "Ablations",
+            note: "SL-CAI after 1–4 revision rounds (five principles, critiqued revisions, no few-shot examples), then SL-CAI after all rounds with one thing changed, and DPO on hard instead of soft AI labels.",
+            columns,
+            rows: [
+              ...models.filter((m) => m.name.startsWith("sl-cai")).map(row),
+              ...ablations.filter((m) => !m.name.startsWith("DPO")).map(row),
+              ...models.filter((m) => m.name === "dpo").map((m) => row({ ...m, name: "DPO on soft labels" })),
+              ...ablations.filter((m) => m.name.startsWith("DPO")).map(row),
+            ],
+          },
+        ]),
+    {
+      title: "The organism as critic and judge",
+      columns: ["measure", "%", "n"],
+      rows: [
+        ["critique accuracy on held-out harm-verb requests", pct(critique.organism), critique.organism.n],
+        ["… on ethics-only verbs", pct(critique.ethicsOnly), critique.ethicsOnly.n],
+        ["… of the organism without ethics text", pct(critique.ablation), critique.ablation.n],
+        ["AI labels agreeing with ground truth (DPO pairs it decides)", pct(agreement), agreement.n],
+      ],
+    },
+    {
+      title: "Wall time of each phase",
+      columns: ["phase", "seconds"],
+      rows: [...seconds.entries()].map(([name, s]) => [name, s]),
+    },
+  ];
+}
