@@ -44,6 +44,15 @@ export type { RewardModel } from "./models/reward/reward-model.js";
 export { createRewardModel, parseRewardSpec, type RewardSpec } from "./models/reward/reward-spec.js";
 export { normaliseLogprobs } from "./models/scoring.js";
 export { type ModelSpec, parseModelSpec } from "./models/spec.js";
+export {
+  type DemoOptions,
+  type DemoSizes,
+  type DemoSummary,
+  demoSizes,
+  runDemo,
+} from "./organism/demo/run-demo.js";
+export { classifyTruth, truthPreference } from "./organism/ground-truth.js";
+export { shippedOrganisms } from "./organism/shipped.js";
 export { SeededRandom } from "./random/seeded-random.js";
 export { type RunningServer, type ServeOptions, startServer } from "./serve/index.js";
 export { ensembleJudgment } from "./stages/label/ensemble-judgment.js";
