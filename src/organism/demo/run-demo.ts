@@ -214,7 +214,6 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     const constitutionFile = path.join(out, "constitution.yaml");
     await phases.run("prompts", async () => {
       await mkdir(path.join(out, "prompts"), { recursive: true });
-      const jsonl = (rows: object[]) => jsonlText(rows);
       await writeFile(
         path.join(out, "prompts", "loop.jsonl"),
         jsonlText(loopPrompts.map((p) => ({ ...p, source: "cai-organism" }))),
