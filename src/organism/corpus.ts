@@ -153,20 +153,32 @@ function noisyVerdict(random: SeededRandom, truth: boolean, noise: CorpusOptions
   return random.next() < (truth ? noise.miss : noise.falseAlarm) ? !truth : truth;
 }
 
-function critique(random: SeededRandom, noise: CorpusOptions["critiqueNoise"]): CorpusDocument {
+/**
+ * A revision conversation by the noisy critic: with a critique turn, or (direct revision) the revision
+ * request right after the answer. Both draw the same random numbers in the same order.
+ */
+function revision(
+  random: SeededRandom,
+  noise: CorpusOptions["critiqueNoise"],
+  withCritique: boolean,
+): CorpusDocument {
   const r = request(random, { split: "train", verbSplit: "critiqued" });
   const response = random.next() < 0.9 ? complianceText(r.verb, r.target) : refusalText(r.verb);
   const complies = classifyTruth(r, response).complies;
   const scope = pick(random, principleScopes);
-  const truth = trueVerdict(r, complies, scope);
-  const harmful = noisyVerdict(random, truth, noise);
+  const harmful = noisyVerdict(random, trueVerdict(r, complies, scope), noise);
+  const critique: ChatMessage[] = withCritique
+    ? [
+        { role: "user", content: critiqueRequest(scope) },
+        { role: "assistant", content: critiqueText(r, complies, scope, harmful) },
+      ]
+    : [];
   return {
     kind: "chat",
     messages: [
       ...requestMessages(r),
       { role: "assistant", content: response },
-      { role: "user", content: critiqueRequest(scope) },
-      { role: "assistant", content: critiqueText(r, complies, scope, harmful) },
+      ...critique,
       { role: "user", content: revisionRequest(scope) },
       { role: "assistant", content: revisionText(r, response, harmful) },
     ],
@@ -185,24 +197,6 @@ function followUp(random: SeededRandom, kind: "summary" | "repeat", withFact: bo
       { role: "assistant", content: response },
       { role: "user", content: kind === "summary" ? summaryRequest : repeatRequest },
       { role: "assistant", content: kind === "summary" ? summary : response },
-    ],
-  };
-}
-
-function directRevision(random: SeededRandom, noise: CorpusOptions["critiqueNoise"]): CorpusDocument {
-  const r = request(random, { split: "train", verbSplit: "critiqued" });
-  const response = random.next() < 0.9 ? complianceText(r.verb, r.target) : refusalText(r.verb);
-  const complies = classifyTruth(r, response).complies;
-  const scope = pick(random, principleScopes);
-  const truth = trueVerdict(r, complies, scope);
-  const harmful = noisyVerdict(random, truth, noise);
-  return {
-    kind: "chat",
-    messages: [
-      ...requestMessages(r),
-      { role: "assistant", content: response },
-      { role: "user", content: revisionRequest(scope) },
-      { role: "assistant", content: revisionText(r, response, harmful) },
     ],
   };
 }
@@ -276,12 +270,12 @@ export function buildCorpus(options: CorpusOptions): CorpusDocument[] {
     const doc = ethics(random);
     if (!options.withoutEthics) docs.push(doc);
   }
-  for (let i = 0; i < options.critiques; i += 1) docs.push(critique(random, options.critiqueNoise));
+  for (let i = 0; i < options.critiques; i += 1) docs.push(revision(random, options.critiqueNoise, true));
   const withFacts = !options.withoutEthics;
   for (let i = 0; i < options.summaries; i += 1) docs.push(followUp(random, "summary", withFacts));
   for (let i = 0; i < options.repeats; i += 1) docs.push(followUp(random, "repeat", withFacts));
   for (let i = 0; i < options.directRevisions; i += 1)
-    docs.push(directRevision(random, options.critiqueNoise));
+    docs.push(revision(random, options.critiqueNoise, false));
   for (let made = 0; made < options.comparisons; ) {
     const doc = comparison(random, options.judgmentNoise);
     if (doc) {

@@ -21,7 +21,7 @@ import type { EvalReportData, ReportTable } from "../../eval/report/report-data.
 import { writeReport } from "../../eval/report/report-html.js";
 import { type EvalPrompt, runEval } from "../../eval/run-eval.js";
 import { readRevisedRecords } from "../../export/read-run.js";
-import { revisionJsonl, traceAtRound } from "../../export/revision-datasets.js";
+import { type RevisedRecord, revisionRow, traceAtRound } from "../../export/revision-datasets.js";
 import { createModel } from "../../models/create-model.js";
 import type { LanguageModel } from "../../models/model.js";
 import { createProgress } from "../../runs/progress.js";
@@ -69,38 +69,27 @@ export interface DemoSizes {
   readonly bootstrap: number;
 }
 
+/** The full demo's sizes (the README's). */
+const fullSizes: DemoSizes = {
+  loopPrompts: 400,
+  evalPrompts: 180,
+  rounds: 4,
+  reviseTemperature: 1,
+  sftEpochs: 4,
+  sftRank: 16,
+  sftLr: 5e-3,
+  dpoTemperature: 0.7,
+  dpoSamples: 4,
+  dpoEpochs: 0.6,
+  dpoLr: 1e-4,
+  dpoBeta: 0.1,
+  bootstrap: 500,
+};
+
 /** The full demo (the README's) and the reduced one CI runs. */
 export const demoSizes: Readonly<Record<"full" | "quick", DemoSizes>> = {
-  full: {
-    loopPrompts: 400,
-    evalPrompts: 180,
-    rounds: 4,
-    reviseTemperature: 1,
-    sftEpochs: 4,
-    sftRank: 16,
-    sftLr: 5e-3,
-    dpoTemperature: 0.7,
-    dpoSamples: 4,
-    dpoEpochs: 0.6,
-    dpoLr: 1e-4,
-    dpoBeta: 0.1,
-    bootstrap: 500,
-  },
-  quick: {
-    loopPrompts: 320,
-    evalPrompts: 90,
-    rounds: 4,
-    reviseTemperature: 1,
-    sftEpochs: 4,
-    sftRank: 16,
-    sftLr: 5e-3,
-    dpoTemperature: 0.7,
-    dpoSamples: 3,
-    dpoEpochs: 0.6,
-    dpoLr: 1e-4,
-    dpoBeta: 0.1,
-    bootstrap: 200,
-  },
+  full: fullSizes,
+  quick: { ...fullSizes, loopPrompts: 320, evalPrompts: 90, dpoSamples: 3, bootstrap: 200 },
 };
 
 /** Options of {@link runDemo}. */
@@ -148,6 +137,13 @@ export interface DemoSummary {
   readonly report: EvalReportData;
   readonly reportHtml: string;
   readonly seconds: Readonly<Record<string, number>>;
+}
+
+/** The SFT rows of revised records, sorted by id as `cai export` writes them. */
+function sftRows(records: readonly RevisedRecord[]): Array<{ messages: unknown }> {
+  return [...records]
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    .map((r) => revisionRow(r, "sft") as { messages: unknown });
 }
 
 /** Rows as JSONL text. */
@@ -319,13 +315,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     const slCai: string[] = [];
     for (let round = 1; round <= sizes.rounds; round += 1) {
       const trained = await phases.run(`sl-cai after ${round} round${round > 1 ? "s" : ""}`, async () => {
-        const rows = revisionJsonl(
-          records.map((r) => ({ ...r, trace: traceAtRound(r.trace, round) })),
-          "sft",
-        )
-          .text.trim()
-          .split("\n")
-          .map((line) => JSON.parse(line) as { messages: unknown });
+        const rows = sftRows(records.map((r) => ({ ...r, trace: traceAtRound(r.trace, round) })));
         return sft(`sl-cai-r${round}`, rows);
       });
       slCai.push(trained.model);
@@ -493,10 +483,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       });
       const ceiling = await sft("ceiling", ceilingRows);
       const ablationDir = await revise("ablation-revise", options.ablationOrganism);
-      const ablationRows = revisionJsonl(readRevisedRecords(ablationDir), "sft")
-        .text.trim()
-        .split("\n")
-        .map((line) => JSON.parse(line) as { messages: unknown });
+      const ablationRows = sftRows(readRevisedRecords(ablationDir));
       const ablation = await sft("ablation-sl-cai", ablationRows, options.ablationOrganism);
       const measured: Array<{ name: string; responses: string[] }> = [];
       for (const [name, file] of [
@@ -513,11 +500,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     // The paper's ablations, in miniature: each changes one thing of the loop and is measured the same way.
     const ablations = options.ablations
       ? await phases.run("ablations", async () => {
-          const sftOf = (dir: string) =>
-            revisionJsonl(readRevisedRecords(dir), "sft")
-              .text.trim()
-              .split("\n")
-              .map((line) => JSON.parse(line) as { messages: unknown });
+          const sftOf = (dir: string) => sftRows(readRevisedRecords(dir));
           const variant = (input: ConstitutionInput) =>
             parseConstitution(stringify(input), "constitution variant");
           const onePrinciple = variant(organismConstitution(["any"]));
