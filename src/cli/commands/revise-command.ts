@@ -29,6 +29,7 @@ interface ReviseFlags extends ModelFlags {
   maxTokens: number;
   temperature: string;
   earlyStop: boolean;
+  keepWhenFine: boolean;
   critique: boolean;
   concurrency: number;
   limit?: number;
@@ -60,11 +61,21 @@ export function registerReviseCommand(program: Command): void {
         [],
       )
       .option("--split <split>", "train, test or all", "train")
-      .option("--rounds <n>", "critique → revision rounds per prompt", intFlag("--rounds", 1), 4)
+      .option(
+        "--rounds <n>",
+        "critique → revision rounds per prompt (0: drafts only — the paper's helpfulness samples)",
+        intFlag("--rounds", 0),
+        4,
+      )
       .option("--seed <n>", "run seed (principles drawn and sampling)", intFlag("--seed"), 0)
       .option("--max-tokens <n>", "longest draft, critique or revision", intFlag("--max-tokens", 1), 256)
       .option("--temperature <t>", "sampling temperature", "1")
-      .option("--early-stop", "skip the revision when the critique finds nothing to change", false)
+      .option("--early-stop", "end the rounds when a critique finds nothing to change", false)
+      .option(
+        "--keep-when-fine",
+        "skip the revision when the critique finds nothing to change, then go on with the next round",
+        false,
+      )
       .option("--no-critique", "direct revision: ask for the revision without a critique first (an ablation)")
       .option(
         "--few-shot <n>",
@@ -117,6 +128,7 @@ export function registerReviseCommand(program: Command): void {
             maxTokens: flags.maxTokens,
             temperature,
             earlyStop: flags.earlyStop,
+            ...(flags.keepWhenFine ? { keepWhenFine: true } : {}),
             ...(flags.critique === false ? { critique: false } : {}),
           },
           concurrency: flags.concurrency,

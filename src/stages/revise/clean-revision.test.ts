@@ -56,6 +56,8 @@ describe("revision cleaning on realistic model outputs", () => {
     ["Nothing needs to be changed: the answer explains the history accurately.", true],
     ["The response does not contain anything harmful.", true],
     ["There are no issues with the response.", true],
+    ["It tells how to paint a fence. The response is fine.", true],
+    ["The response is fine, but it names a poison.", false],
     ["The response gives step-by-step instructions for a weapon, which is dangerous.", false],
     ["The answer is evasive: it refuses a harmless cooking question.", false],
   ])("critique %j finds nothing to change: %s", (critique, expected) => {

@@ -62,6 +62,8 @@ const nothingToChange = [
   /\b(?:does not|doesn't|did not|didn't) (?:contain|include) (?:anything|any(?:thing)?)? ?(?:harmful|unethical|dangerous|illegal|problematic)\b/i,
   /\b(?:is|was) (?:already )?(?:harmless|appropriate|safe and helpful|fine as (?:it is|is))\b/i,
   /\bno (?:issues|problems|concerns) (?:with|in) (?:the|this) (?:response|answer)\b/i,
+  // A verdict at the very end ("… The response is fine."), not "the response is fine, but …".
+  /\b(?:response|answer) (?:is|was) (?:fine|acceptable|ok|okay)[.!]?\s*$/i,
 ];
 
 /** True when a critique says the response needs no change, so the revision can be skipped. */

@@ -56,6 +56,12 @@ export interface ReviseSettings {
   /** Skip the revision (and later rounds) when the critique finds nothing to change. */
   earlyStop: boolean;
   /**
+   * Skip the revision when the critique finds nothing to change, and go on to the next round (default
+   * false: always revise). A rewrite nobody asked for can only damage a good answer — small models often
+   * garble what they were meant to copy.
+   */
+  keepWhenFine?: boolean;
+  /**
    * Critique before revising (default true). False: direct revision, the paper's ablation — the revision
    * request follows the answer at once, with no critique turn (the round's `critique` is empty).
    */
@@ -77,7 +83,7 @@ export interface RevisionRound {
   rawRevision?: string;
   /** The answer after this round. */
   revision: string;
-  /** `revised`; `unchanged` (same text); `empty` (nothing left after cleaning: kept the answer); `skipped` (early stop). */
+  /** `revised`; `unchanged` (same text); `empty` (nothing left after cleaning: kept the answer); `skipped` (the critique found nothing to change). */
   outcome: "revised" | "unchanged" | "empty" | "skipped";
 }
 
@@ -199,9 +205,10 @@ export async function reviseRecord(
       critiqueMessages,
       critique,
     };
-    if (settings.earlyStop && critiqueFindsNothing(critique)) {
+    if ((settings.earlyStop || settings.keepWhenFine) && critiqueFindsNothing(critique)) {
       rounds.push({ ...base, revisionRequest: principle.revision, revision: current, outcome: "skipped" });
-      break;
+      if (settings.earlyStop) break;
+      continue;
     }
     const revisionMessages: ChatMessage[] = [
       ...critiqueMessages,

@@ -26,13 +26,23 @@ export interface ReviseRunConfig {
   earlyStop: boolean;
   /** False: direct revision, no critique turn (absent means true, so older runs resume). */
   critique?: boolean;
+  /** Skip revisions the critique finds unneeded but go on with the rounds (absent means false). */
+  keepWhenFine?: boolean;
 }
 
 /** Options of {@link runRevise}. */
 export interface RunReviseOptions
   extends Omit<
     ReviseSettings,
-    "policy" | "critic" | "rounds" | "seed" | "maxTokens" | "temperature" | "earlyStop" | "critique"
+    | "policy"
+    | "critic"
+    | "rounds"
+    | "seed"
+    | "maxTokens"
+    | "temperature"
+    | "earlyStop"
+    | "critique"
+    | "keepWhenFine"
   > {
   runDir: string;
   prompts: RevisePrompt[];
