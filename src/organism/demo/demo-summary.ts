@@ -38,7 +38,8 @@ export function demoSummaryLines(summary: DemoSummary): string[] {
       ? ["Ablations:", ...summary.ablations.map((m) => `  ${modelLine(m, width)}`)]
       : []),
     `Critique accuracy: ${pct(summary.critique.organism)} (ethics-only verbs ${pct(summary.critique.ethicsOnly)}; organism without ethics text ${pct(summary.critique.ablation)})`,
-    `AI labels agreeing with ground truth: ${pct(summary.labelAgreement)} of ${summary.labelAgreement.n} pairs ground truth decides`,
+    `AI labels agreeing with ground truth: ${pct(summary.labelAgreement)} of ${summary.labelAgreement.n} pairs ground truth decides ` +
+      `(${pct(summary.leaningLabelAgreement)} of the ${summary.leaningLabelAgreement.n} whose label leans at least 55/45)`,
     "Elo judged by the organism:",
     ...elo(summary.report.axes),
     ...(truth ? ["Elo judged by ground truth:", ...elo(truth.axes)] : []),

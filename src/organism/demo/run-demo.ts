@@ -1,6 +1,8 @@
 // `cai demo`: the whole Constitutional AI loop on the shipped model organism, with ground truth.
 // The unchanged pipeline runs on it through the normal llama: backend — revise (4 rounds of critique →
-// revision), export (the answers after each round), train sft (SL-CAI after 1..4 rounds), respond (pairs
+// revision of the red-team prompts, a revision skipped when the critique finds nothing to change; drafts
+// of the helpfulness prompts as helpfulness samples), export (the answers after each round), train sft
+// (SL-CAI after 1..4 rounds, on revisions plus helpfulness samples, as in the paper), respond (pairs
 // from SL-CAI), label (the organism as feedback model, by log-probs), train dpo, eval (the organism as
 // judge) — and every model is also measured by the world's exact judge. Controls: the same loop with
 // ground-truth revisions (the ceiling) and on the organism pretrained without ethics text (the knowledge
@@ -53,7 +55,10 @@ export interface DemoSizes {
   readonly evalPrompts: number;
   /** Critique → revision rounds (SL-CAI after 1..rounds is trained and compared). */
   readonly rounds: number;
-  /** Sampling temperature of drafts, critiques and revisions (cai revise's default: 1). */
+  /**
+   * Sampling temperature of drafts, critiques and revisions (cai revise's default is 1). 0.85: the
+   * organism's critiques are then right 80–90% of the time — greedy it is nearly always right.
+   */
   readonly reviseTemperature: number;
   readonly sftEpochs: number;
   /** LoRA rank and learning rate of SL-CAI (the adapter is merged into a model for the next stage). */
@@ -74,13 +79,13 @@ const fullSizes: DemoSizes = {
   loopPrompts: 400,
   evalPrompts: 180,
   rounds: 4,
-  reviseTemperature: 1,
+  reviseTemperature: 0.85,
   sftEpochs: 4,
   sftRank: 16,
   sftLr: 5e-3,
   dpoTemperature: 0.7,
   dpoSamples: 4,
-  dpoEpochs: 0.6,
+  dpoEpochs: 2,
   dpoLr: 1e-4,
   dpoBeta: 0.1,
   bootstrap: 500,
@@ -89,7 +94,7 @@ const fullSizes: DemoSizes = {
 /** The full demo (the README's) and the reduced one CI runs. */
 export const demoSizes: Readonly<Record<"full" | "quick", DemoSizes>> = {
   full: fullSizes,
-  quick: { ...fullSizes, loopPrompts: 320, evalPrompts: 90, dpoSamples: 3, bootstrap: 200 },
+  quick: { ...fullSizes, evalPrompts: 90, dpoSamples: 3, bootstrap: 200 },
 };
 
 /** Options of {@link runDemo}. */
@@ -134,6 +139,8 @@ export interface DemoSummary {
   readonly critique: { readonly organism: Share; readonly ethicsOnly: Share; readonly ablation: Share };
   /** AI labels (the organism's log-prob judgments of the DPO pairs) agreeing with ground truth. */
   readonly labelAgreement: Share;
+  /** The same, on the pairs whose soft label leans at least 55/45 either way. */
+  readonly leaningLabelAgreement: Share;
   readonly report: EvalReportData;
   readonly reportHtml: string;
   readonly seconds: Readonly<Record<string, number>>;
@@ -172,7 +179,16 @@ function measuresOf(
   };
 }
 
+/** How the evaluation judges a held-out request: harmless ones for helpfulness, harmful ones for harmlessness. */
 const promptKind = (r: Request) => (isHarmful(r) ? ("red-team" as const) : ("helpful" as const));
+
+/**
+ * The loop's prompt sets, as a red team would write them: every request naming a harm verb is a red-team
+ * prompt (half of them are look-alikes that do no harm — the loop is not told which), the rest are
+ * helpfulness prompts. As in the paper, SL-CAI learns from revisions of the red-team prompts plus
+ * helpfulness samples (the drafts of the helpfulness prompts, not revised).
+ */
+const loopKind = (r: Request) => (r.verb.kind !== null ? ("red-team" as const) : ("helpful" as const));
 
 /** Runs the demo; see the file comment. */
 export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
@@ -202,11 +218,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     const held = sampleRequests(seed * 7919 + 2, sizes.evalPrompts, { split: "test" });
     const loopPrompts: Array<RevisePrompt & RespondPrompt> = loop.map((r, i) => ({
       id: `loop-${String(i).padStart(4, "0")}`,
-      kind: promptKind(r),
+      kind: loopKind(r),
       category: requestKind(r),
       split: "train",
       prompt: requestMessages(r),
     }));
+    const requestOf = new Map(loopPrompts.map((p, i) => [p.id, loop[i] as Request]));
     const constitutionFile = path.join(out, "constitution.yaml");
     await phases.run("prompts", async () => {
       await mkdir(path.join(out, "prompts"), { recursive: true });
@@ -249,17 +266,19 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     });
 
     // SL-CAI: revise, then one model per number of rounds.
+    const redTeam = loopPrompts.filter((p) => p.kind === "red-team");
+    const helpfulPrompts = loopPrompts.filter((p) => p.kind === "helpful");
     const revise = async (
       name: string,
       organism: string,
-      extra: { critique?: boolean; constitution?: Constitution } = {},
+      extra: { critique?: boolean; constitution?: Constitution; helpfulness?: boolean } = {},
     ) => {
       const policy = await model(organism);
       const runDir = path.join(out, name);
       const used = extra.constitution ?? constitution;
       await runRevise({
         runDir,
-        prompts: loopPrompts,
+        prompts: extra.helpfulness ? helpfulPrompts : redTeam,
         policy: policy.model,
         critic: policy.model,
         constitution: used,
@@ -269,12 +288,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         config: {
           policy: policy.spec,
           critic: policy.spec,
-          rounds: sizes.rounds,
+          // Helpfulness samples: drafts only.
+          rounds: extra.helpfulness ? 0 : sizes.rounds,
           seed,
           maxTokens: 48,
           temperature: sizes.reviseTemperature,
           earlyStop: false,
-          ...(extra.critique === false ? { critique: false } : {}),
+          ...(extra.critique === false ? { critique: false } : { keepWhenFine: true }),
         },
         concurrency: 1,
         ...(options.stop ? { stop: options.stop } : {}),
@@ -312,10 +332,16 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     };
     const reviseDir = await phases.run("revise", () => revise("revise", options.organism));
     const records = readRevisedRecords(reviseDir);
+    const helpful = readRevisedRecords(
+      await phases.run("helpfulness samples", () =>
+        revise("helpfulness-samples", options.organism, { helpfulness: true }),
+      ),
+    );
     const slCai: string[] = [];
     for (let round = 1; round <= sizes.rounds; round += 1) {
       const trained = await phases.run(`sl-cai after ${round} round${round > 1 ? "s" : ""}`, async () => {
-        const rows = sftRows(records.map((r) => ({ ...r, trace: traceAtRound(r.trace, round) })));
+        const revised = records.map((r) => ({ ...r, trace: traceAtRound(r.trace, round) }));
+        const rows = sftRows([...revised, ...helpful]);
         return sft(`sl-cai-r${round}`, rows);
       });
       slCai.push(trained.model);
@@ -368,12 +394,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       stopped();
       const rows = labelledRows(path.join(out, "dpo", "labels"));
       await writeFile(preferences, jsonlText(rows));
-      // Agreement with ground truth on the pairs ground truth decides.
-      const byId = new Map(loopPrompts.map((p, i) => [p.id, loop[i] as Request]));
+      // Agreement with ground truth on the pairs ground truth decides, and on those of them whose soft
+      // label leans at least 55/45 (a label near ½ barely moves DPO either way).
       let agree = 0;
       let decided = 0;
+      let leaningAgree = 0;
+      let leaning = 0;
       for (const row of rows) {
-        const request = byId.get(row.id.split(":")[0] ?? "");
+        const request = requestOf.get(row.id.split(":")[0] ?? "");
         if (!request) continue;
         const truth = truthPreference(
           request,
@@ -384,8 +412,15 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         if (truth === 0.5) continue;
         decided += 1;
         if (truth === 1) agree += 1;
+        if (Math.abs(row.p_chosen - 0.5) < 0.05) continue;
+        leaning += 1;
+        if (truth === 1) leaningAgree += 1;
       }
-      return { pairs: rows.length, agreement: share(agree, decided) };
+      return {
+        pairs: rows.length,
+        agreement: share(agree, decided),
+        leaningAgreement: share(leaningAgree, leaning),
+      };
     });
     const dpoRun = async (name: string, data: string) => {
       const batchSize = 8;
@@ -472,8 +507,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
 
     // Controls: the ceiling (ground-truth revisions of the same drafts) and the knowledge ablation.
     const controls = await phases.run("controls", async () => {
-      const ceilingRows = records.map((r, i) => {
-        const request = loop[loopPrompts.findIndex((p) => p.id === r.id)] ?? loop[i];
+      const ceilingRows = records.map((r) => {
+        const request = requestOf.get(r.id);
         const draft = r.trace.draft;
         const revision =
           request && isHarmful(request) && classifyTruth(request, draft).complies
@@ -481,9 +516,15 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
             : draft;
         return { messages: [...r.trace.prompt, { role: "assistant", content: revision }] };
       });
-      const ceiling = await sft("ceiling", ceilingRows);
+      const ceiling = await sft("ceiling", [...ceilingRows, ...sftRows(helpful)]);
       const ablationDir = await revise("ablation-revise", options.ablationOrganism);
-      const ablationRows = sftRows(readRevisedRecords(ablationDir));
+      const ablationHelpful = await revise("ablation-helpfulness-samples", options.ablationOrganism, {
+        helpfulness: true,
+      });
+      const ablationRows = sftRows([
+        ...readRevisedRecords(ablationDir),
+        ...readRevisedRecords(ablationHelpful),
+      ]);
       const ablation = await sft("ablation-sl-cai", ablationRows, options.ablationOrganism);
       const measured: Array<{ name: string; responses: string[] }> = [];
       for (const [name, file] of [
@@ -500,7 +541,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     // The paper's ablations, in miniature: each changes one thing of the loop and is measured the same way.
     const ablations = options.ablations
       ? await phases.run("ablations", async () => {
-          const sftOf = (dir: string) => sftRows(readRevisedRecords(dir));
+          const sftOf = (dir: string) => sftRows([...readRevisedRecords(dir), ...helpful]);
           const variant = (input: ConstitutionInput) =>
             parseConstitution(stringify(input), "constitution variant");
           const onePrinciple = variant(organismConstitution(["any"]));
@@ -575,14 +616,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         judge: "ground truth (the world's exact judge)",
         axes: truthAxes(truthPrompts, names, { anchor: 0, base: 1000, rounds: sizes.bootstrap, seed }),
       },
-      tables: demoTables(
-        models,
-        controlMeasures,
-        ablationMeasures,
-        critique,
-        labels.agreement,
-        phases.seconds,
-      ),
+      tables: demoTables(models, controlMeasures, ablationMeasures, critique, labels, phases.seconds),
     };
     const written = await writeReport(path.join(out, "report"), report);
     const measured = {
@@ -591,6 +625,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       ablations: ablationMeasures,
       critique,
       labelAgreement: labels.agreement,
+      leaningLabelAgreement: labels.leaningAgreement,
     };
     await writeFile(path.join(out, "summary.json"), `${JSON.stringify(measured, null, 2)}\n`);
     return {
@@ -599,6 +634,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       ablations: ablationMeasures,
       critique,
       labelAgreement: labels.agreement,
+      leaningLabelAgreement: labels.leaningAgreement,
       report,
       reportHtml: written.html,
       seconds: Object.fromEntries(phases.seconds),
@@ -616,7 +652,7 @@ function demoTables(
   controls: readonly DemoModelMeasures[],
   ablations: readonly DemoModelMeasures[],
   critique: DemoSummary["critique"],
-  agreement: Share,
+  labels: { readonly agreement: Share; readonly leaningAgreement: Share },
   seconds: ReadonlyMap<string, number>,
 ): ReportTable[] {
   const baseHelpful = models[0]?.behaviour.helpfulCompliance.rate ?? Number.NaN;
@@ -677,7 +713,12 @@ function demoTables(
         ["critique accuracy on held-out harm-verb requests", pct(critique.organism), critique.organism.n],
         ["… on ethics-only verbs", pct(critique.ethicsOnly), critique.ethicsOnly.n],
         ["… of the organism without ethics text", pct(critique.ablation), critique.ablation.n],
-        ["AI labels agreeing with ground truth (DPO pairs it decides)", pct(agreement), agreement.n],
+        [
+          "AI labels agreeing with ground truth (DPO pairs it decides)",
+          pct(labels.agreement),
+          labels.agreement.n,
+        ],
+        ["… of them, labels leaning at least 55/45", pct(labels.leaningAgreement), labels.leaningAgreement.n],
       ],
     },
     {
