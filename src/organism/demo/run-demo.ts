@@ -350,7 +350,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
 
     // RL-CAI with DPO: pairs sampled from SL-CAI, labelled by the organism, trained on SL-CAI.
     const preferences = path.join(out, "dpo", "preferences.jsonl");
-    const labels = await phases.run("label", async () => {
+    // (A label phase stored by an older cai has no leaning agreement: it is reported as unknown.)
+    const labelled = await phases.run<{
+      pairs: number;
+      agreement: Share;
+      leaningAgreement?: Share;
+    }>("label", async () => {
       const policy = await model(slFinal);
       await runRespond({
         runDir: path.join(out, "dpo", "responses"),
@@ -422,6 +427,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         leaningAgreement: share(leaningAgree, leaning),
       };
     });
+    const labels = { ...labelled, leaningAgreement: labelled.leaningAgreement ?? share(0, 0) };
     const dpoRun = async (name: string, data: string) => {
       const batchSize = 8;
       const result = await trainDpo({
