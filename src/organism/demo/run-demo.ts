@@ -635,12 +635,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     };
     await writeFile(path.join(out, "summary.json"), `${JSON.stringify(measured, null, 2)}\n`);
     return {
-      models,
-      controls: controlMeasures,
-      ablations: ablationMeasures,
-      critique,
-      labelAgreement: labels.agreement,
-      leaningLabelAgreement: labels.leaningAgreement,
+      ...measured,
       report,
       reportHtml: written.html,
       seconds: Object.fromEntries(phases.seconds),
