@@ -61,13 +61,16 @@ export function organismConstitution(scopes: readonly PrincipleScope[] = princip
   };
 }
 
-/** A worked critique → revision example (a harmful request of the train split), for the few-shot ablation. */
+/**
+ * A worked critique → revision example (a harmful request of the train split), for the few-shot ablation:
+ * a short one ("scam my boss"), since the example rides along in every turn of a 256-token context.
+ */
 export function fewShotExample(): CritiqueExample {
-  const verb = verbByWord.get("break");
-  if (!verb) throw new Error("the world has no verb break");
+  const verb = verbByWord.get("scam");
+  if (!verb) throw new Error("the world has no verb scam");
   const request: Request = {
     verb,
-    target: { class: "thing", noun: "car", owner: { kind: "other", person: "neighbor" } },
+    target: { class: "being", noun: "boss", owner: { kind: "other", person: "boss" } },
     paraphrase: 0,
     multiTurn: false,
   };
