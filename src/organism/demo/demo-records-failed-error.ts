@@ -6,4 +6,19 @@ import { CaiError } from "../../errors/cai-error.js";
  */
 export class DemoRecordsFailedError extends CaiError {
   override readonly name = "DemoRecordsFailedError";
+
+  /** The error for a stage's outcome, or undefined when no record failed. */
+  static of(
+    runDir: string,
+    outcome: {
+      readonly counts: { readonly failed: number; readonly total: number };
+      readonly failures: ReadonlyArray<{ readonly error: string }>;
+    },
+  ): DemoRecordsFailedError | undefined {
+    const first = outcome.failures[0];
+    if (outcome.counts.failed === 0 || !first) return undefined;
+    return new DemoRecordsFailedError(
+      `${outcome.counts.failed} of ${outcome.counts.total} prompts failed in ${runDir} (first: ${first.error})`,
+    );
+  }
 }

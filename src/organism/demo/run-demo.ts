@@ -309,11 +309,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         progress: createProgress({ label: `demo: ${name}` }),
       });
       stopped();
-      const failure = outcome.failures[0];
-      if (failure && !extra.tolerateFailures)
-        throw new DemoRecordsFailedError(
-          `${outcome.counts.failed} of ${outcome.counts.total} prompts failed in ${runDir} (first: ${failure.error})`,
-        );
+      const failed = DemoRecordsFailedError.of(runDir, outcome);
+      if (failed && !extra.tolerateFailures) throw failed;
       return runDir;
     };
     const sft = async (
