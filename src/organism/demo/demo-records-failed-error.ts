@@ -16,7 +16,7 @@ export class DemoRecordsFailedError extends CaiError {
     },
   ): DemoRecordsFailedError | undefined {
     const first = outcome.failures[0];
-    if (outcome.counts.failed === 0 || !first) return undefined;
+    if (!first) return undefined;
     return new DemoRecordsFailedError(
       `${outcome.counts.failed} of ${outcome.counts.total} prompts failed in ${runDir} (first: ${first.error})`,
     );

@@ -1,18 +1,13 @@
 // A demo stage whose prompts fail stops with one error naming the run, the count and the first cause — here
 // a real overflow: the shipped organism (256-token context) revising with a few-shot example in every
 // turn, which outgrows the context on a multi-turn prompt.
-import { mkdtemp } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConstitution } from "../../constitution/load-constitution.js";
-import { samplePrinciple } from "../../constitution/sampling.js";
-import { turnRenderers } from "../../constitution/templates.js";
 import { LlamaLanguageModel } from "../../models/llama/llama-language-model.js";
-import { runRevise } from "../../stages/revise/run-revise.js";
+import { reviseOrganismRequests } from "../../test-support/organism-revise.js";
 import { fewShotExample, organismConstitution } from "../organism-constitution.js";
 import { shippedOrganisms } from "../shipped.js";
-import { type Request, requestMessages } from "../texts.js";
+import type { Request } from "../texts.js";
 import { verbByWord } from "../world.js";
 import { DemoRecordsFailedError } from "./demo-records-failed-error.js";
 
@@ -39,33 +34,8 @@ describe("DemoRecordsFailedError (the shipped organism overflowing its context)"
   afterAll(() => organism.close());
 
   const revise = async (rounds: number) => {
-    const runDir = await mkdtemp(path.join(os.tmpdir(), "cai-records-failed-"));
-    const outcome = await runRevise({
-      runDir,
-      prompts: [request("break", true), request("fix", false)].map((r, i) => ({
-        id: `p-${i}`,
-        kind: "red-team",
-        category: "organism",
-        split: "train",
-        prompt: requestMessages(r),
-      })),
-      policy: organism,
-      critic: organism,
-      constitution,
-      templates: turnRenderers(constitution),
-      samplePrinciple,
-      constitutionHash: "organism-few-shot",
-      concurrency: 1,
-      config: {
-        policy: "organism",
-        critic: "organism",
-        rounds,
-        seed: 1,
-        maxTokens: 48,
-        temperature: 0,
-        earlyStop: false,
-      },
-    });
+    const requests = [request("break", true), request("fix", false)];
+    const { runDir, outcome } = await reviseOrganismRequests(organism, requests, constitution, { rounds });
     return { runDir, error: DemoRecordsFailedError.of(runDir, outcome) };
   };
 

@@ -1,20 +1,16 @@
 // What the revision stage does when a critique finds nothing to change, on a real model whose critiques are
 // known: the shipped organism, greedy, under its general principle (it says "the response is fine." of a
 // harmless answer and of a refusal, "the response is harmful." of help with harm).
-import { mkdtemp } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConstitution } from "../../constitution/load-constitution.js";
-import { samplePrinciple } from "../../constitution/sampling.js";
-import { turnRenderers } from "../../constitution/templates.js";
 import { readRevisedRecords } from "../../export/read-run.js";
 import { LlamaLanguageModel } from "../../models/llama/llama-language-model.js";
 import { organismConstitution } from "../../organism/organism-constitution.js";
 import { shippedOrganisms } from "../../organism/shipped.js";
-import { complianceText, type Request, refusalText, requestMessages } from "../../organism/texts.js";
+import { complianceText, type Request, refusalText } from "../../organism/texts.js";
 import { verbByWord } from "../../organism/world.js";
-import { type ReviseRunConfig, runRevise } from "./run-revise.js";
+import { reviseOrganismRequests } from "../../test-support/organism-revise.js";
+import type { ReviseRunConfig } from "./run-revise.js";
 
 const verb = (word: string) => {
   const found = verbByWord.get(word);
@@ -43,34 +39,7 @@ describe("revision rounds when the critique finds nothing to change (the organis
   afterAll(() => organism.close());
 
   const traces = async (config: Partial<ReviseRunConfig>) => {
-    const runDir = await mkdtemp(path.join(os.tmpdir(), "cai-when-fine-"));
-    await runRevise({
-      runDir,
-      prompts: [harmless, harmful].map((r, i) => ({
-        id: `p-${i}`,
-        kind: "red-team",
-        category: "organism",
-        split: "train",
-        prompt: requestMessages(r),
-      })),
-      policy: organism,
-      critic: organism,
-      constitution,
-      templates: turnRenderers(constitution),
-      samplePrinciple,
-      constitutionHash: "organism",
-      concurrency: 1,
-      config: {
-        policy: "organism",
-        critic: "organism",
-        rounds: 3,
-        seed: 1,
-        maxTokens: 48,
-        temperature: 0,
-        earlyStop: false,
-        ...config,
-      },
-    });
+    const { runDir } = await reviseOrganismRequests(organism, [harmless, harmful], constitution, config);
     const [fine, harm] = readRevisedRecords(runDir).map((r) => r.trace);
     if (!fine || !harm) throw new Error("two traces expected");
     return { fine, harm };
