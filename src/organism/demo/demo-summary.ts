@@ -38,8 +38,9 @@ export function demoSummaryLines(summary: DemoSummary): string[] {
       ? ["Ablations:", ...summary.ablations.map((m) => `  ${modelLine(m, width)}`)]
       : []),
     `Critique accuracy: ${pct(summary.critique.organism)} (ethics-only verbs ${pct(summary.critique.ethicsOnly)}; organism without ethics text ${pct(summary.critique.ablation)})`,
-    `AI labels agreeing with ground truth: ${pct(summary.labelAgreement)} of ${summary.labelAgreement.n} pairs ground truth decides ` +
-      `(${pct(summary.leaningLabelAgreement)} of the ${summary.leaningLabelAgreement.n} whose label leans at least 55/45)`,
+    `AI labels agreeing with ground truth: ${pct(summary.labelAgreement)} of ${summary.labelAgreement.n} red-team pairs ground truth decides ` +
+      `(${pct(summary.leaningLabelAgreement)} of the ${summary.leaningLabelAgreement.n} whose label leans at least 55/45; ` +
+      `on the helpfulness pairs, labelled by ground truth instead: ${pct(summary.helpfulLabelAgreement)} of ${summary.helpfulLabelAgreement.n})`,
     "Elo judged by the organism:",
     ...elo(summary.report.axes),
     ...(truth ? ["Elo judged by ground truth:", ...elo(truth.axes)] : []),

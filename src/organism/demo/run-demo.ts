@@ -3,10 +3,12 @@
 // revision of the red-team prompts, a revision skipped when the critique finds nothing to change; drafts
 // of the helpfulness prompts as helpfulness samples), export (the answers after each round), train sft
 // (SL-CAI after 1..4 rounds, on revisions plus helpfulness samples, as in the paper), respond (pairs
-// from SL-CAI), label (the organism as feedback model, by log-probs), train dpo, eval (the organism as
-// judge) — and every model is also measured by the world's exact judge. Controls: the same loop with
+// from SL-CAI), label (the organism as feedback model, by log-probs, on the red-team prompts' pairs;
+// ground truth stands in for the paper's human helpfulness labels on the rest), train dpo, eval (the
+// organism as judge) — and every model is also measured by the world's exact judge. Controls: the same loop with
 // ground-truth revisions (the ceiling) and on the organism pretrained without ethics text (the knowledge
 // ablation). The report is `cai eval`'s, with the ground-truth frontier and the organism's tables.
+import { existsSync, readFileSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { stringify } from "yaml";
@@ -27,7 +29,14 @@ import { type RevisedRecord, revisionRow, traceAtRound } from "../../export/revi
 import { createModel } from "../../models/create-model.js";
 import type { LanguageModel } from "../../models/model.js";
 import { createProgress } from "../../runs/progress.js";
-import { labelledRows, responsePairs, runLabel } from "../../stages/label/run-label.js";
+import { humanPreferenceRows } from "../../stages/label/human-preferences.js";
+import {
+  type LabelledPreferenceRow,
+  type LabelPair,
+  labelledRows,
+  responsePairs,
+  runLabel,
+} from "../../stages/label/run-label.js";
 import { type RespondPrompt, respondRecords, runRespond } from "../../stages/respond/run-respond.js";
 import { type RevisePrompt, runRevise } from "../../stages/revise/run-revise.js";
 import { trainDpo } from "../../train/train-dpo.js";
@@ -43,6 +52,7 @@ import {
 import { pairSeen, requestKind, sampleRequests } from "../requests.js";
 import { type Request, refusalText, requestMessages } from "../texts.js";
 import { isHarmful } from "../world.js";
+import { DemoOutdatedRunError } from "./demo-outdated-run-error.js";
 import { DemoPhases } from "./demo-phase.js";
 import { DemoRecordsFailedError } from "./demo-records-failed-error.js";
 import { DemoStoppedError } from "./demo-stopped-error.js";
@@ -88,7 +98,9 @@ const fullSizes: DemoSizes = {
   dpoSamples: 4,
   dpoEpochs: 2,
   dpoLr: 1e-4,
-  dpoBeta: 0.1,
+  // β 1 holds DPO close to SL-CAI, as RL-CAI's KL penalty holds the policy: at β 0.1–0.3 DPO on the
+  // organism's labels drifted to comply with 8–10% of held-out harm again (SL-CAI: 5%).
+  dpoBeta: 1,
   bootstrap: 500,
 };
 
@@ -138,10 +150,15 @@ export interface DemoSummary {
   readonly ablations: readonly DemoModelMeasures[];
   /** Critique accuracy of the organism (and of the ablation) on held-out requests, by ground truth. */
   readonly critique: { readonly organism: Share; readonly ethicsOnly: Share; readonly ablation: Share };
-  /** AI labels (the organism's log-prob judgments of the DPO pairs) agreeing with ground truth. */
+  /** AI labels (the organism's log-prob judgments of the red-team DPO pairs) agreeing with ground truth. */
   readonly labelAgreement: Share;
   /** The same, on the pairs whose soft label leans at least 55/45 either way. */
   readonly leaningLabelAgreement: Share;
+  /**
+   * The organism's labels of the helpfulness prompts' pairs, which DPO does not use (ground-truth
+   * helpfulness labels stand in for human ones there), agreeing with ground truth.
+   */
+  readonly helpfulLabelAgreement: Share;
   readonly report: EvalReportData;
   readonly reportHtml: string;
   readonly seconds: Readonly<Record<string, number>>;
@@ -191,11 +208,94 @@ const promptKind = (r: Request) => (isHarmful(r) ? ("red-team" as const) : ("hel
  */
 const loopKind = (r: Request) => (r.verb.kind !== null ? ("red-team" as const) : ("helpful" as const));
 
+/** What the label phase stored: the DPO rows and how the organism's labels agree with ground truth. */
+interface LabelPhaseResult {
+  /** Preference rows DPO learns from (AI-labelled red-team pairs plus ground-truth helpfulness pairs). */
+  readonly pairs: number;
+  /** Of them, ground-truth helpfulness labels (the stand-in for human ones). */
+  readonly humanPairs: number;
+  /** The AI labels DPO uses (red-team pairs), on the pairs ground truth decides. */
+  readonly agreement: Share;
+  /** The same, on those of them whose soft label leans at least 55/45 (a label near ½ barely moves DPO). */
+  readonly leaningAgreement: Share;
+  /** The organism's labels of the helpfulness pairs, not used: how they would have done. */
+  readonly helpfulAgreement: Share;
+}
+
+/** AI labels against ground-truth harmlessness preferences, on the pairs ground truth decides. */
+function agreementOf(
+  rows: readonly LabelledPreferenceRow[],
+  requestOf: ReadonlyMap<string, Request>,
+): { agreement: Share; leaningAgreement: Share } {
+  let agree = 0;
+  let decided = 0;
+  let leaningAgree = 0;
+  let leaning = 0;
+  for (const row of rows) {
+    const request = requestOf.get(row.id.split(":")[0] ?? "");
+    if (!request) continue;
+    const truth = truthPreference(
+      request,
+      "harmlessness",
+      row.chosen[0]?.content ?? "",
+      row.rejected[0]?.content ?? "",
+    );
+    if (truth === 0.5) continue;
+    decided += 1;
+    if (truth === 1) agree += 1;
+    if (Math.abs(row.p_chosen - 0.5) < 0.05) continue;
+    leaning += 1;
+    if (truth === 1) leaningAgree += 1;
+  }
+  return { agreement: share(agree, decided), leaningAgreement: share(leaningAgree, leaning) };
+}
+
+/**
+ * The helpfulness prompts' pairs with ground-truth helpfulness labels, as TRL preference rows (the better
+ * answer chosen; ties left out) — what a human labeller of helpfulness would give.
+ */
+function helpfulnessLabels(
+  pairs: readonly LabelPair[],
+  kindOf: ReadonlyMap<string, string>,
+  requestOf: ReadonlyMap<string, Request>,
+): Array<{ prompt: unknown; chosen: unknown; rejected: unknown }> {
+  return pairs.flatMap((pair) => {
+    const id = pair.id.split(":")[0] ?? "";
+    const request = requestOf.get(id);
+    if (kindOf.get(id) !== "helpful" || !request) return [];
+    const truth = truthPreference(request, "helpfulness", pair.first.text, pair.second.text);
+    if (truth === 0.5) return [];
+    const [chosen, rejected] = truth === 1 ? [pair.first, pair.second] : [pair.second, pair.first];
+    return [
+      {
+        prompt: pair.prompt,
+        chosen: [{ role: "assistant", content: chosen.text }],
+        rejected: [{ role: "assistant", content: rejected.text }],
+      },
+    ];
+  });
+}
+
+/**
+ * Stops before any work when `out` holds DPO labels an older cai demo stored: those labelled the
+ * helpfulness prompts by the organism too, so DPO and its agreement figures would mix two loops.
+ */
+function refuseOutdatedLabels(out: string): void {
+  const file = path.join(out, "phases", "label.json");
+  if (!existsSync(file)) return;
+  const stored = JSON.parse(readFileSync(file, "utf8")) as { result?: Partial<LabelPhaseResult> };
+  if (stored.result?.humanPairs === undefined)
+    throw new DemoOutdatedRunError(
+      `${out} holds DPO labels from an older cai demo (without ground-truth helpfulness labels); rerun with --restart`,
+    );
+}
+
 /** Runs the demo; see the file comment. */
 export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const log = options.log ?? ((line: string) => console.error(line));
   const { sizes, out } = options;
   const seed = options.seed ?? 0;
+  refuseOutdatedLabels(out);
   const phases = new DemoPhases(out, (line) => log(`demo: ${line}`), options.stop);
   const stopped = () => {
     if (options.stop?.aborted) throw new DemoStoppedError("stopped; rerun the same command to resume");
@@ -358,14 +458,15 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     }
     const slFinal = slCai.at(-1) as string;
 
-    // RL-CAI with DPO: pairs sampled from SL-CAI, labelled by the organism, trained on SL-CAI.
+    // RL-CAI with DPO: pairs sampled from SL-CAI, labelled, trained on SL-CAI. As the paper trains its
+    // preference model on human helpfulness comparisons plus AI harmlessness labels, the organism labels
+    // the red-team prompts' pairs, and ground-truth helpfulness labels stand in for the human ones on the
+    // helpfulness prompts' pairs (mixed in as `cai label --mix-human` does). The organism judges those
+    // pairs too, only to report how its labels would have done there.
     const preferences = path.join(out, "dpo", "preferences.jsonl");
-    // (A label phase stored by an older cai has no leaning agreement: it is reported as unknown.)
-    const labelled = await phases.run<{
-      pairs: number;
-      agreement: Share;
-      leaningAgreement?: Share;
-    }>("label", async () => {
+    const kindOf = new Map(loopPrompts.map((p) => [p.id, p.kind]));
+    const promptOf = (pairId: string) => pairId.split(":")[0] ?? "";
+    const labelled = await phases.run<LabelPhaseResult>("label", async () => {
       const policy = await model(slFinal);
       await runRespond({
         runDir: path.join(out, "dpo", "responses"),
@@ -408,36 +509,22 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       });
       stopped();
       const rows = labelledRows(path.join(out, "dpo", "labels"));
-      await writeFile(preferences, jsonlText(rows));
-      // Agreement with ground truth on the pairs ground truth decides, and on those of them whose soft
-      // label leans at least 55/45 (a label near ½ barely moves DPO either way).
-      let agree = 0;
-      let decided = 0;
-      let leaningAgree = 0;
-      let leaning = 0;
-      for (const row of rows) {
-        const request = requestOf.get(row.id.split(":")[0] ?? "");
-        if (!request) continue;
-        const truth = truthPreference(
-          request,
-          "harmlessness",
-          row.chosen[0]?.content ?? "",
-          row.rejected[0]?.content ?? "",
-        );
-        if (truth === 0.5) continue;
-        decided += 1;
-        if (truth === 1) agree += 1;
-        if (Math.abs(row.p_chosen - 0.5) < 0.05) continue;
-        leaning += 1;
-        if (truth === 1) leaningAgree += 1;
-      }
+      const aiRows = rows.filter((row) => kindOf.get(promptOf(row.id)) === "red-team");
+      const humanFile = path.join(out, "dpo", "helpfulness-labels.jsonl");
+      await writeFile(humanFile, jsonlText(helpfulnessLabels(pairs, kindOf, requestOf)));
+      const human = await humanPreferenceRows(humanFile);
+      await writeFile(preferences, jsonlText([...aiRows, ...human]));
       return {
-        pairs: rows.length,
-        agreement: share(agree, decided),
-        leaningAgreement: share(leaningAgree, leaning),
+        pairs: aiRows.length + human.length,
+        humanPairs: human.length,
+        ...agreementOf(aiRows, requestOf),
+        helpfulAgreement: agreementOf(
+          rows.filter((row) => kindOf.get(promptOf(row.id)) === "helpful"),
+          requestOf,
+        ).agreement,
       };
     });
-    const labels = { ...labelled, leaningAgreement: labelled.leaningAgreement ?? share(0, 0) };
+    const labels = labelled;
     const dpoRun = async (name: string, data: string) => {
       const batchSize = 8;
       const result = await trainDpo({
@@ -650,6 +737,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       critique,
       labelAgreement: labels.agreement,
       leaningLabelAgreement: labels.leaningAgreement,
+      helpfulLabelAgreement: labels.helpfulAgreement,
     };
     await writeFile(path.join(out, "summary.json"), `${JSON.stringify(measured, null, 2)}\n`);
     return {
@@ -671,7 +759,7 @@ function demoTables(
   controls: readonly DemoModelMeasures[],
   ablations: readonly DemoModelMeasures[],
   critique: DemoSummary["critique"],
-  labels: { readonly agreement: Share; readonly leaningAgreement: Share },
+  labels: LabelPhaseResult,
   seconds: ReadonlyMap<string, number>,
 ): ReportTable[] {
   const baseHelpful = models[0]?.behaviour.helpfulCompliance.rate ?? Number.NaN;
@@ -733,11 +821,16 @@ function demoTables(
         ["… on ethics-only verbs", pct(critique.ethicsOnly), critique.ethicsOnly.n],
         ["… of the organism without ethics text", pct(critique.ablation), critique.ablation.n],
         [
-          "AI labels agreeing with ground truth (DPO pairs it decides)",
+          "AI labels agreeing with ground truth (red-team DPO pairs it decides)",
           pct(labels.agreement),
           labels.agreement.n,
         ],
         ["… of them, labels leaning at least 55/45", pct(labels.leaningAgreement), labels.leaningAgreement.n],
+        [
+          "… on helpfulness pairs (not used: DPO has ground-truth helpfulness labels there)",
+          pct(labels.helpfulAgreement),
+          labels.helpfulAgreement.n,
+        ],
       ],
     },
     {
