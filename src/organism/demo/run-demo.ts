@@ -5,9 +5,9 @@
 // (SL-CAI after 1..4 rounds, on revisions plus helpfulness samples, as in the paper), respond (pairs
 // from SL-CAI), label (the organism as feedback model, by log-probs, on the red-team prompts' pairs;
 // ground truth stands in for the paper's human helpfulness labels on the rest), train dpo, eval (the
-// organism as judge) — and every model is also measured by the world's exact judge. Controls: the same loop with
-// ground-truth revisions (the ceiling) and on the organism pretrained without ethics text (the knowledge
-// ablation). The report is `cai eval`'s, with the ground-truth frontier and the organism's tables.
+// organism as judge) — and every model is also measured by the world's exact judge. Controls: the same
+// loop with ground-truth revisions (the ceiling) and on the organism pretrained without ethics text (the
+// knowledge ablation). The report is `cai eval`'s, with the ground-truth frontier and the organism's tables.
 import { existsSync, readFileSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
