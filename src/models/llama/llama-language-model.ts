@@ -26,6 +26,7 @@ import {
   releaseLlamaModel,
 } from "./llama-runtime.js";
 import { SequencePool } from "./sequence-pool.js";
+import { serializeSampling } from "./serial-sampling.js";
 import { TextStream } from "./text-stream.js";
 import { chooseThreads } from "./thread-choice.js";
 
@@ -118,6 +119,11 @@ export class LlamaLanguageModel implements LanguageModel {
           const culprit = adapters.length > 0 ? adapters.map((a) => a.path).join("+") : modelPath;
           throw new ModelLoadError(culprit, `cannot create a context: ${reason}`, { cause: error });
         });
+      if (parallel > 1 && !serializeSampling(context))
+        throw new ModelLoadError(
+          modelPath,
+          "this node-llama-cpp cannot be made to read parallel sequences' logits safely; use parallel 1",
+        );
       const sequences = Array.from({ length: parallel }, () => context.getSequence());
       const name = options.name ?? modelPath.split(/[\\/]/).pop() ?? modelPath;
       const fingerprint = ["llama", fileKey, ...adapterKeys, options.exactKvCache ? "kv-f32" : "kv-f16"].join(
