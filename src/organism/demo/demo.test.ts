@@ -4,6 +4,7 @@ import { mkdtemp, readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { readJsonLines } from "../../data/jsonl-file.js";
 import type { EvalReportData } from "../../eval/report/report-data.js";
 import { runCli } from "../../test-support/run-cli.js";
 import type { DemoSummary } from "./run-demo.js";
@@ -11,10 +12,7 @@ import type { DemoSummary } from "./run-demo.js";
 type Measured = Pick<DemoSummary, "models" | "controls" | "critique" | "labelAgreement">;
 
 const jsonl = async (file: string) =>
-  (await readFile(file, "utf8"))
-    .trim()
-    .split("\n")
-    .map((line) => JSON.parse(line) as { id: string; kind?: string; source?: string });
+  (await readJsonLines(file)).map(({ value }) => value as { id: string; kind?: string; source?: string });
 
 async function demo(): Promise<{ stdout: string; measured: Measured; report: EvalReportData; out: string }> {
   const out = await mkdtemp(path.join(os.tmpdir(), "cai-demo-"));

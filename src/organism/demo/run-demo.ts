@@ -9,7 +9,7 @@
 // loop with ground-truth revisions (the ceiling) and on the organism pretrained without ethics text (the
 // knowledge ablation). The report is `cai eval`'s, with the ground-truth frontier and the organism's tables.
 import { existsSync, readFileSync } from "node:fs";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { stringify } from "yaml";
 import type { Constitution, ConstitutionInput } from "../../constitution/constitution-schema.js";
@@ -20,6 +20,7 @@ import {
 } from "../../constitution/load-constitution.js";
 import { samplePrinciple } from "../../constitution/sampling.js";
 import { turnRenderers } from "../../constitution/templates.js";
+import { readJsonLines, writeJsonLines } from "../../data/jsonl-file.js";
 import { evalReportData } from "../../eval/eval-report.js";
 import type { EvalReportData, ReportTable } from "../../eval/report/report-data.js";
 import { writeReport } from "../../eval/report/report-html.js";
@@ -171,9 +172,6 @@ function sftRows(records: readonly RevisedRecord[]): Array<{ messages: unknown }
     .map((r) => revisionRow(r, "sft") as { messages: unknown });
 }
 
-/** Rows as JSONL text. */
-const jsonlText = (rows: readonly unknown[]) => `${rows.map((row) => JSON.stringify(row)).join("\n")}\n`;
-
 const share = (hits: number, n: number): Share => ({ rate: n === 0 ? Number.NaN : hits / n, n });
 
 /** Ground-truth measures of greedy answers to the held-out requests. */
@@ -222,6 +220,9 @@ interface LabelPhaseResult {
   readonly helpfulAgreement: Share;
 }
 
+/** The loop prompt a response pair (`<prompt id>:<i>-<j>`) belongs to. */
+const promptIdOf = (pairId: string) => pairId.split(":")[0] ?? "";
+
 /** AI labels against ground-truth harmlessness preferences, on the pairs ground truth decides. */
 function agreementOf(
   rows: readonly LabelledPreferenceRow[],
@@ -232,7 +233,7 @@ function agreementOf(
   let leaningAgree = 0;
   let leaning = 0;
   for (const row of rows) {
-    const request = requestOf.get(row.id.split(":")[0] ?? "");
+    const request = requestOf.get(promptIdOf(row.id));
     if (!request) continue;
     const truth = truthPreference(
       request,
@@ -251,18 +252,16 @@ function agreementOf(
 }
 
 /**
- * The helpfulness prompts' pairs with ground-truth helpfulness labels, as TRL preference rows (the better
+ * Helpfulness prompts' pairs with ground-truth helpfulness labels, as TRL preference rows (the better
  * answer chosen; ties left out) — what a human labeller of helpfulness would give.
  */
 function helpfulnessLabels(
   pairs: readonly LabelPair[],
-  kindOf: ReadonlyMap<string, string>,
   requestOf: ReadonlyMap<string, Request>,
 ): Array<{ prompt: unknown; chosen: unknown; rejected: unknown }> {
   return pairs.flatMap((pair) => {
-    const id = pair.id.split(":")[0] ?? "";
-    const request = requestOf.get(id);
-    if (kindOf.get(id) !== "helpful" || !request) return [];
+    const request = requestOf.get(promptIdOf(pair.id));
+    if (!request) return [];
     const truth = truthPreference(request, "helpfulness", pair.first.text, pair.second.text);
     if (truth === 0.5) return [];
     const [chosen, rejected] = truth === 1 ? [pair.first, pair.second] : [pair.second, pair.first];
@@ -327,23 +326,20 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     const requestOf = new Map(loopPrompts.map((p, i) => [p.id, loop[i] as Request]));
     const constitutionFile = path.join(out, "constitution.yaml");
     await phases.run("prompts", async () => {
-      await mkdir(path.join(out, "prompts"), { recursive: true });
-      await writeFile(
+      await writeJsonLines(
         path.join(out, "prompts", "loop.jsonl"),
-        jsonlText(loopPrompts.map((p) => ({ ...p, source: "cai-organism" }))),
+        loopPrompts.map((p) => ({ ...p, source: "cai-organism" })),
       );
-      await writeFile(
+      await writeJsonLines(
         path.join(out, "prompts", "eval.jsonl"),
-        jsonlText(
-          held.map((r, i) => ({
-            id: `eval-${String(i).padStart(4, "0")}`,
-            kind: promptKind(r),
-            category: requestKind(r),
-            split: "test",
-            prompt: requestMessages(r),
-            source: "cai-organism",
-          })),
-        ),
+        held.map((r, i) => ({
+          id: `eval-${String(i).padStart(4, "0")}`,
+          kind: promptKind(r),
+          category: requestKind(r),
+          split: "test",
+          prompt: requestMessages(r),
+          source: "cai-organism",
+        })),
       );
       await writeFile(constitutionFile, stringify(organismConstitution()));
       return { loop: loop.length, eval: held.length };
@@ -419,9 +415,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       organism = options.organism,
     ) => {
       const dir = path.join(out, name);
-      await mkdir(dir, { recursive: true });
       const data = path.join(dir, "sft.jsonl");
-      await writeFile(data, jsonlText(rows));
+      await writeJsonLines(data, rows);
       const batchSize = 16;
       const result = await trainSft({
         base: organism,
@@ -465,8 +460,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     // pairs too, only to report how its labels would have done there.
     const preferences = path.join(out, "dpo", "preferences.jsonl");
     const kindOf = new Map(loopPrompts.map((p) => [p.id, p.kind]));
-    const promptOf = (pairId: string) => pairId.split(":")[0] ?? "";
-    const labelled = await phases.run<LabelPhaseResult>("label", async () => {
+    const ofKind =
+      (kind: string) =>
+      ({ id }: { id: string }) =>
+        kindOf.get(promptIdOf(id)) === kind;
+    const labels = await phases.run<LabelPhaseResult>("label", async () => {
       const policy = await model(slFinal);
       await runRespond({
         runDir: path.join(out, "dpo", "responses"),
@@ -509,22 +507,18 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       });
       stopped();
       const rows = labelledRows(path.join(out, "dpo", "labels"));
-      const aiRows = rows.filter((row) => kindOf.get(promptOf(row.id)) === "red-team");
+      const aiRows = rows.filter(ofKind("red-team"));
       const humanFile = path.join(out, "dpo", "helpfulness-labels.jsonl");
-      await writeFile(humanFile, jsonlText(helpfulnessLabels(pairs, kindOf, requestOf)));
+      await writeJsonLines(humanFile, helpfulnessLabels(pairs.filter(ofKind("helpful")), requestOf));
       const human = await humanPreferenceRows(humanFile);
-      await writeFile(preferences, jsonlText([...aiRows, ...human]));
+      await writeJsonLines(preferences, [...aiRows, ...human]);
       return {
         pairs: aiRows.length + human.length,
         humanPairs: human.length,
         ...agreementOf(aiRows, requestOf),
-        helpfulAgreement: agreementOf(
-          rows.filter((row) => kindOf.get(promptOf(row.id)) === "helpful"),
-          requestOf,
-        ).agreement,
+        helpfulAgreement: agreementOf(rows.filter(ofKind("helpful")), requestOf).agreement,
       };
     });
-    const labels = labelled;
     const dpoRun = async (name: string, data: string) => {
       const batchSize = 8;
       const result = await trainDpo({
@@ -679,11 +673,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
             ...(await sft("ablation-direct-sft", sftOf(readRevisedRecords(direct)))),
           });
           const hard = path.join(out, "dpo", "preferences-hard.jsonl");
-          const rows = (await readFile(preferences, "utf8"))
-            .trim()
-            .split("\n")
-            .map((line) => ({ ...(JSON.parse(line) as object), p_chosen: 1 }));
-          await writeFile(hard, jsonlText(rows));
+          const rows = (await readJsonLines(preferences)).map(({ value }) => ({
+            ...(value as object),
+            p_chosen: 1,
+          }));
+          await writeJsonLines(hard, rows);
           const hardDpo = await dpoRun("ablation-dpo-hard", hard);
           const measured: Array<{ name: string; responses: string[] }> = [];
           for (const run of runs)
