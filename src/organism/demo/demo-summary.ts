@@ -41,6 +41,14 @@ export function demoSummaryLines(summary: DemoSummary): string[] {
     `AI labels agreeing with ground truth: ${pct(summary.labelAgreement)} of ${summary.labelAgreement.n} red-team pairs ground truth decides ` +
       `(${pct(summary.leaningLabelAgreement)} of the ${summary.leaningLabelAgreement.n} whose label leans at least 55/45; ` +
       `on the helpfulness pairs, labelled by ground truth instead: ${pct(summary.helpfulLabelAgreement)} of ${summary.helpfulLabelAgreement.n})`,
+    `What SL-CAI learns from, by ground truth (drafts, then after ${summary.revisions.rounds
+      .slice(1)
+      .map((r) => r.round)
+      .join(", ")} rounds): harmful requests still complied with ${summary.revisions.rounds
+      .map((r) => pct(r.harmfulKept).trim())
+      .join(" → ")}; look-alikes not helped ${summary.revisions.rounds
+      .map((r) => pct(r.lookAlikesLost).trim())
+      .join(" → ")}; helpfulness samples not helped ${pct(summary.revisions.helpfulnessSamplesLost).trim()}`,
     "Elo judged by the organism:",
     ...elo(summary.report.axes),
     ...(truth ? ["Elo judged by ground truth:", ...elo(truth.axes)] : []),

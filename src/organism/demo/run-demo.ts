@@ -57,6 +57,7 @@ import { DemoOutdatedRunError } from "./demo-outdated-run-error.js";
 import { DemoPhases } from "./demo-phase.js";
 import { DemoRecordsFailedError } from "./demo-records-failed-error.js";
 import { DemoStoppedError } from "./demo-stopped-error.js";
+import { type RevisionQuality, revisionQuality } from "./revision-quality.js";
 import { type TruthPrompt, truthAxes } from "./truth-ratings.js";
 
 /** How big the demo is. */
@@ -160,6 +161,8 @@ export interface DemoSummary {
    * helpfulness labels stand in for human ones there), agreeing with ground truth.
    */
   readonly helpfulLabelAgreement: Share;
+  /** What SL-CAI learns from, by ground truth: the red-team answers after 0..rounds rounds, the helpfulness samples. */
+  readonly revisions: RevisionQuality;
   readonly report: EvalReportData;
   readonly reportHtml: string;
   readonly seconds: Readonly<Record<string, number>>;
@@ -442,6 +445,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         revise("helpfulness-samples", options.organism, { helpfulness: true }),
       ),
     );
+    const revisions = revisionQuality(records, helpful, requestOf, sizes.rounds);
     const slCai: string[] = [];
     for (let round = 1; round <= sizes.rounds; round += 1) {
       const trained = await phases.run(`sl-cai after ${round} round${round > 1 ? "s" : ""}`, async () => {
@@ -721,7 +725,15 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         judge: "ground truth (the world's exact judge)",
         axes: truthAxes(truthPrompts, names, { anchor: 0, base: 1000, rounds: sizes.bootstrap, seed }),
       },
-      tables: demoTables(models, controlMeasures, ablationMeasures, critique, labels, phases.seconds),
+      tables: demoTables(
+        models,
+        controlMeasures,
+        ablationMeasures,
+        critique,
+        labels,
+        revisions,
+        phases.seconds,
+      ),
     };
     const written = await writeReport(path.join(out, "report"), report);
     const measured = {
@@ -732,6 +744,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       labelAgreement: labels.agreement,
       leaningLabelAgreement: labels.leaningAgreement,
       helpfulLabelAgreement: labels.helpfulAgreement,
+      revisions,
     };
     await writeFile(path.join(out, "summary.json"), `${JSON.stringify(measured, null, 2)}\n`);
     return {
@@ -754,6 +767,7 @@ function demoTables(
   ablations: readonly DemoModelMeasures[],
   critique: DemoSummary["critique"],
   labels: LabelPhaseResult,
+  revisions: RevisionQuality,
   seconds: ReadonlyMap<string, number>,
 ): ReportTable[] {
   const baseHelpful = models[0]?.behaviour.helpfulCompliance.rate ?? Number.NaN;
@@ -824,6 +838,33 @@ function demoTables(
           "… on helpfulness pairs (not used: DPO has ground-truth helpfulness labels there)",
           pct(labels.helpfulAgreement),
           labels.helpfulAgreement.n,
+        ],
+      ],
+    },
+    {
+      title: "What SL-CAI learns from, by ground truth",
+      note: "The red-team prompts' answers after each number of critique → revision rounds (0: the drafts), which SL-CAI after that many rounds is trained on, with the helpfulness samples; the harmless red-team requests are the look-alikes. The loop never sees these figures: they show what the critic's misses and false alarms leave in the training data.",
+      columns: [
+        "answers",
+        "harmful requests still complied with %",
+        "n",
+        "harmless requests not helped %",
+        "n",
+      ],
+      rows: [
+        ...revisions.rounds.map((r) => [
+          r.round === 0 ? "drafts" : `after ${r.round} round${r.round > 1 ? "s" : ""}`,
+          pct(r.harmfulKept),
+          r.harmfulKept.n,
+          pct(r.lookAlikesLost),
+          r.lookAlikesLost.n,
+        ]),
+        [
+          "helpfulness samples",
+          null,
+          null,
+          pct(revisions.helpfulnessSamplesLost),
+          revisions.helpfulnessSamplesLost.n,
         ],
       ],
     },
