@@ -1,7 +1,7 @@
 // Works through a run's remaining records with bounded concurrency (backpressure: never more than N
 // in flight), committing each result as it lands; a stop request lets in-flight records finish.
 import type { ProgressReporter } from "./progress.js";
-import type { RunRecord, RunStore } from "./run-store.js";
+import type { RunCounts, RunRecord, RunStore } from "./run-store.js";
 
 /** Options of {@link runRecords}. */
 export interface RunLoopOptions<Input, Result> {
@@ -25,6 +25,12 @@ export interface RunLoopOutcome {
   /** True when `stop` fired before every record was attempted. */
   interrupted: boolean;
 }
+
+/** What a stage's run did, and where its whole run directory stands: counts and the failures' errors. */
+export type StageRunResult = RunLoopOutcome & {
+  counts: RunCounts;
+  failures: Array<{ error: string; count: number }>;
+};
 
 /** Runs every record still to do. */
 export async function runRecords<Input, Result>(

@@ -12,9 +12,10 @@ import { writeResponsesFile } from "../../stages/respond/responses-file.js";
 import { type RespondPrompt, respondRecords, runRespond } from "../../stages/respond/run-respond.js";
 import { addModelFlags, type ModelFlags, samplingFlags, stageModelOptions } from "../model-flags.js";
 import { intFlag, runAction } from "../run-action.js";
+import { addRunFlags, type RunFlags, reportFailures } from "../run-flags.js";
 import { stopOnSigint } from "../stop-on-sigint.js";
 
-interface RespondFlags extends ModelFlags {
+interface RespondFlags extends ModelFlags, RunFlags {
   model: string[];
   prompts: string[];
   out: string;
@@ -22,12 +23,7 @@ interface RespondFlags extends ModelFlags {
   seed: number;
   temperature: string;
   maxTokens: number;
-  concurrency: number;
-  limit?: number;
   split: string;
-  maxFailures: number;
-  maxAttempts: number;
-  restart: boolean;
 }
 
 /** The responses file inside a respond run directory. */
@@ -36,36 +32,30 @@ export const responsesFileName = "responses.jsonl";
 /** Registers `cai respond`. */
 export function registerRespondCommand(program: Command): void {
   addModelFlags(
-    program
-      .command("respond")
-      .description("sample K responses per prompt from one or more models (RL-CAI data for cai label / eval)")
-      .requiredOption(
-        "--model <spec>",
-        "a model to sample from, adapters included (repeat for several)",
-        collect,
-      )
-      .requiredOption("--out <dir>", "run directory (rerun the same command to resume)")
-      .option(
-        "--prompts <set>",
-        "red-team, helpful, or a prompt-set JSONL file (repeat for several)",
-        collect,
-        [],
-      )
-      .option("--split <split>", "train, test or all", "train")
-      .option("--samples <k>", "responses per model per prompt", intFlag("--samples", 1), 2)
-      .option("--seed <n>", "run seed (each sample's seed derives from it)", intFlag("--seed"), 0)
-      .option("--temperature <t>", "sampling temperature", "1")
-      .option("--max-tokens <n>", "longest response", intFlag("--max-tokens", 1), 256)
-      .option("--concurrency <n>", "prompts worked on at once", intFlag("--concurrency", 1), 4)
-      .option("--limit <n>", "only the first N prompts", intFlag("--limit", 1))
-      .option(
-        "--max-failures <n>",
-        "exit non-zero when more prompts than this failed",
-        intFlag("--max-failures", 0),
-        0,
-      )
-      .option("--max-attempts <n>", "tries per prompt across reruns", intFlag("--max-attempts", 1), 3)
-      .option("--restart", "discard the run in --out and start again", false),
+    addRunFlags(
+      program
+        .command("respond")
+        .description(
+          "sample K responses per prompt from one or more models (RL-CAI data for cai label / eval)",
+        )
+        .requiredOption(
+          "--model <spec>",
+          "a model to sample from, adapters included (repeat for several)",
+          collect,
+        )
+        .requiredOption("--out <dir>", "run directory (rerun the same command to resume)")
+        .option(
+          "--prompts <set>",
+          "red-team, helpful, or a prompt-set JSONL file (repeat for several)",
+          collect,
+          [],
+        )
+        .option("--split <split>", "train, test or all", "train")
+        .option("--samples <k>", "responses per model per prompt", intFlag("--samples", 1), 2)
+        .option("--seed <n>", "run seed (each sample's seed derives from it)", intFlag("--seed"), 0)
+        .option("--temperature <t>", "sampling temperature", "1")
+        .option("--max-tokens <n>", "longest response", intFlag("--max-tokens", 1), 256),
+    ),
   ).action(
     runAction(async (flags: RespondFlags) => {
       const { temperature } = samplingFlags(flags);
@@ -111,13 +101,7 @@ export function registerRespondCommand(program: Command): void {
         } else {
           console.log(`respond: ${counts.done}/${counts.total} done, ${counts.failed} failed; wrote ${file}`);
         }
-        if (counts.failed > 0) {
-          console.error(
-            `respond: ${counts.failed} prompts failed (rerun to retry them, up to --max-attempts):`,
-          );
-          for (const { error, count } of result.failures.slice(0, 5)) console.error(`  ${count} × ${error}`);
-          if (counts.failed > flags.maxFailures && !result.interrupted) process.exitCode = 1;
-        }
+        reportFailures("respond", result, flags.maxFailures);
       } finally {
         stop.dispose();
         for (const model of models) await model.close?.();

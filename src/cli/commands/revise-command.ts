@@ -15,9 +15,10 @@ import { createProgress } from "../../runs/progress.js";
 import { type RevisePrompt, runRevise } from "../../stages/revise/run-revise.js";
 import { addModelFlags, type ModelFlags, samplingFlags, stageModelOptions } from "../model-flags.js";
 import { intFlag, runAction } from "../run-action.js";
+import { addRunFlags, type RunFlags, reportFailures } from "../run-flags.js";
 import { stopOnSigint } from "../stop-on-sigint.js";
 
-interface ReviseFlags extends ModelFlags {
+interface ReviseFlags extends ModelFlags, RunFlags {
   model: string;
   critic?: string;
   out: string;
@@ -31,67 +32,57 @@ interface ReviseFlags extends ModelFlags {
   earlyStop: boolean;
   keepWhenFine: boolean;
   critique: boolean;
-  concurrency: number;
-  limit?: number;
-  maxFailures: number;
-  maxAttempts: number;
-  restart: boolean;
   fewShot?: number;
 }
 
 /** Registers `cai revise`. */
 export function registerReviseCommand(program: Command): void {
   addModelFlags(
-    program
-      .command("revise")
-      .description(
-        "draft answers to prompts, then critique and revise them against a constitution (SL-CAI data)",
-      )
-      .requiredOption("--model <spec>", "the policy model that drafts answers")
-      .requiredOption("--out <dir>", "run directory (rerun the same command to resume)")
-      .option(
-        "--critic <spec>",
-        "a separate model that critiques and revises (an overseer); default: the policy",
-      )
-      .option("--constitution <file>", "constitution YAML/JSON (default: the built-in one)")
-      .option(
-        "--prompts <set>",
-        "red-team, helpful, or a prompt-set JSONL file (repeat for several)",
-        collect,
-        [],
-      )
-      .option("--split <split>", "train, test or all", "train")
-      .option(
-        "--rounds <n>",
-        "critique → revision rounds per prompt (0: drafts only — the paper's helpfulness samples)",
-        intFlag("--rounds", 0),
-        4,
-      )
-      .option("--seed <n>", "run seed (principles drawn and sampling)", intFlag("--seed"), 0)
-      .option("--max-tokens <n>", "longest draft, critique or revision", intFlag("--max-tokens", 1), 256)
-      .option("--temperature <t>", "sampling temperature", "1")
-      .option("--early-stop", "end the rounds when a critique finds nothing to change", false)
-      .option(
-        "--keep-when-fine",
-        "skip the revision when the critique finds nothing to change, then go on with the next round",
-        false,
-      )
-      .option("--no-critique", "direct revision: ask for the revision without a critique first (an ablation)")
-      .option(
-        "--few-shot <n>",
-        "use only the first N few-shot examples (default: all)",
-        intFlag("--few-shot", 0),
-      )
-      .option("--concurrency <n>", "prompts worked on at once", intFlag("--concurrency", 1), 4)
-      .option("--limit <n>", "only the first N prompts", intFlag("--limit", 1))
-      .option(
-        "--max-failures <n>",
-        "exit non-zero when more prompts than this failed",
-        intFlag("--max-failures", 0),
-        0,
-      )
-      .option("--max-attempts <n>", "tries per prompt across reruns", intFlag("--max-attempts", 1), 3)
-      .option("--restart", "discard the run in --out and start again", false),
+    addRunFlags(
+      program
+        .command("revise")
+        .description(
+          "draft answers to prompts, then critique and revise them against a constitution (SL-CAI data)",
+        )
+        .requiredOption("--model <spec>", "the policy model that drafts answers")
+        .requiredOption("--out <dir>", "run directory (rerun the same command to resume)")
+        .option(
+          "--critic <spec>",
+          "a separate model that critiques and revises (an overseer); default: the policy",
+        )
+        .option("--constitution <file>", "constitution YAML/JSON (default: the built-in one)")
+        .option(
+          "--prompts <set>",
+          "red-team, helpful, or a prompt-set JSONL file (repeat for several)",
+          collect,
+          [],
+        )
+        .option("--split <split>", "train, test or all", "train")
+        .option(
+          "--rounds <n>",
+          "critique → revision rounds per prompt (0: drafts only — the paper's helpfulness samples)",
+          intFlag("--rounds", 0),
+          4,
+        )
+        .option("--seed <n>", "run seed (principles drawn and sampling)", intFlag("--seed"), 0)
+        .option("--max-tokens <n>", "longest draft, critique or revision", intFlag("--max-tokens", 1), 256)
+        .option("--temperature <t>", "sampling temperature", "1")
+        .option("--early-stop", "end the rounds when a critique finds nothing to change", false)
+        .option(
+          "--keep-when-fine",
+          "skip the revision when the critique finds nothing to change, then go on with the next round",
+          false,
+        )
+        .option(
+          "--no-critique",
+          "direct revision: ask for the revision without a critique first (an ablation)",
+        )
+        .option(
+          "--few-shot <n>",
+          "use only the first N few-shot examples (default: all)",
+          intFlag("--few-shot", 0),
+        ),
+    ),
   ).action(
     runAction(async (flags: ReviseFlags) => {
       const { temperature } = samplingFlags(flags);
@@ -148,13 +139,7 @@ export function registerReviseCommand(program: Command): void {
             `revise: ${counts.done}/${counts.total} done, ${counts.failed} failed, in ${flags.out}`,
           );
         }
-        if (counts.failed > 0) {
-          console.error(
-            `revise: ${counts.failed} prompts failed (rerun to retry them, up to --max-attempts):`,
-          );
-          for (const { error, count } of result.failures.slice(0, 5)) console.error(`  ${count} × ${error}`);
-          if (counts.failed > flags.maxFailures && !result.interrupted) process.exitCode = 1;
-        }
+        reportFailures("revise", result, flags.maxFailures);
       } finally {
         stop.dispose();
         await policy.close?.();

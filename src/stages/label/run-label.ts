@@ -7,8 +7,8 @@ import type { TurnRenderers } from "../../constitution/templates.js";
 import type { ChatMessage, LanguageModel } from "../../models/model.js";
 import { SeededRandom } from "../../random/seeded-random.js";
 import type { ProgressReporter } from "../../runs/progress.js";
-import { type RunLoopOutcome, runRecords } from "../../runs/run-loop.js";
-import { type RunCounts, RunStore } from "../../runs/run-store.js";
+import { runRecords, type StageRunResult } from "../../runs/run-loop.js";
+import { RunStore } from "../../runs/run-store.js";
 import type { ResponsesRow } from "../respond/responses-file.js";
 import { recordSeed } from "../revise/revise-record.js";
 import { type EnsembleLabel, ensembleJudgment } from "./ensemble-judgment.js";
@@ -74,9 +74,7 @@ export interface RunLabelOptions {
 export type LabelResult = EnsembleLabel;
 
 /** Labels every pair not yet done in the run. */
-export async function runLabel(
-  options: RunLabelOptions,
-): Promise<RunLoopOutcome & { counts: RunCounts; failures: Array<{ error: string; count: number }> }> {
+export async function runLabel(options: RunLabelOptions): Promise<StageRunResult> {
   const { config, constitution } = options;
   if (constitution.comparisons.length === 0)
     throw new RangeError("the constitution has no comparison principles to label with");

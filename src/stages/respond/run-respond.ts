@@ -4,8 +4,8 @@
 // responses-file rows.
 import type { ChatMessage, LanguageModel } from "../../models/model.js";
 import type { ProgressReporter } from "../../runs/progress.js";
-import { type RunLoopOutcome, runRecords } from "../../runs/run-loop.js";
-import { type RunCounts, RunStore } from "../../runs/run-store.js";
+import { runRecords, type StageRunResult } from "../../runs/run-loop.js";
+import { RunStore } from "../../runs/run-store.js";
 import { type RespondSettings, respondToPrompt } from "./respond-record.js";
 import type { ResponsesRow, SampledResponse } from "./responses-file.js";
 
@@ -53,9 +53,7 @@ export interface RespondResult {
 }
 
 /** Samples responses for every prompt not yet done in the run; returns what this invocation did and the run's counts. */
-export async function runRespond(
-  options: RunRespondOptions,
-): Promise<RunLoopOutcome & { counts: RunCounts; failures: Array<{ error: string; count: number }> }> {
+export async function runRespond(options: RunRespondOptions): Promise<StageRunResult> {
   const { config } = options;
   if (options.models.length !== config.models.length)
     throw new RangeError(`${options.models.length} models loaded for ${config.models.length} specs`);

@@ -2,8 +2,8 @@
 // committed as it lands), bounded concurrency, stoppable between prompts.
 import type { ChatMessage, LanguageModel } from "../../models/model.js";
 import type { ProgressReporter } from "../../runs/progress.js";
-import { type RunLoopOutcome, runRecords } from "../../runs/run-loop.js";
-import { type RunCounts, RunStore } from "../../runs/run-store.js";
+import { runRecords, type StageRunResult } from "../../runs/run-loop.js";
+import { RunStore } from "../../runs/run-store.js";
 import { type ReviseSettings, type RevisionTrace, reviseRecord } from "./revise-record.js";
 
 /** A prompt to revise, with what the datasets keep about it. */
@@ -63,9 +63,7 @@ export interface RunReviseOptions
 export type ReviseResult = RevisionTrace;
 
 /** Revises every prompt not yet done in the run; returns what this invocation did and the run's counts. */
-export async function runRevise(
-  options: RunReviseOptions,
-): Promise<RunLoopOutcome & { counts: RunCounts; failures: Array<{ error: string; count: number }> }> {
+export async function runRevise(options: RunReviseOptions): Promise<StageRunResult> {
   const store = RunStore.open(
     options.runDir,
     { stage: "revise", config: options.config, constitutionHash: options.constitutionHash },
