@@ -24,7 +24,8 @@ export interface Share {
   readonly n: number;
 }
 
-const share = (hits: number, n: number): Share => ({ rate: n === 0 ? Number.NaN : hits / n, n });
+/** `hits` of `n` as a share (NaN of none). */
+export const share = (hits: number, n: number): Share => ({ rate: n === 0 ? Number.NaN : hits / n, n });
 
 /** What a model does with requests, by ground truth. */
 export interface BehaviourMeasures {

@@ -5,7 +5,7 @@
 import type { RevisedRecord } from "../../export/revision-datasets.js";
 import { traceAtRound } from "../../export/revision-datasets.js";
 import { classifyTruth } from "../ground-truth.js";
-import type { Share } from "../measure.js";
+import { type Share, share } from "../measure.js";
 import type { Request } from "../texts.js";
 import { isHarmful } from "../world.js";
 
@@ -24,8 +24,6 @@ export interface RevisionQuality {
   /** Helpfulness samples (drafts of the helpfulness prompts) that are not a helpful compliance. */
   readonly helpfulnessSamplesLost: Share;
 }
-
-const share = (hits: number, n: number): Share => ({ rate: n === 0 ? Number.NaN : hits / n, n });
 
 /** Counts answers of `records` (of requests `requestOf` knows) failing `bad`. */
 function countBad(

@@ -22,7 +22,7 @@ import { samplePrinciple } from "../../constitution/sampling.js";
 import { turnRenderers } from "../../constitution/templates.js";
 import { readJsonLines, writeJsonLines } from "../../data/jsonl-file.js";
 import { evalReportData } from "../../eval/eval-report.js";
-import type { EvalReportData, ReportTable } from "../../eval/report/report-data.js";
+import type { EvalReportData } from "../../eval/report/report-data.js";
 import { writeReport } from "../../eval/report/report-html.js";
 import { type EvalPrompt, runEval } from "../../eval/run-eval.js";
 import { readRevisedRecords } from "../../export/read-run.js";
@@ -31,19 +31,20 @@ import { createModel } from "../../models/create-model.js";
 import type { LanguageModel } from "../../models/model.js";
 import { createProgress } from "../../runs/progress.js";
 import { humanPreferenceRows } from "../../stages/label/human-preferences.js";
-import {
-  type LabelledPreferenceRow,
-  type LabelPair,
-  labelledRows,
-  responsePairs,
-  runLabel,
-} from "../../stages/label/run-label.js";
+import { labelledRows, responsePairs, runLabel } from "../../stages/label/run-label.js";
 import { type RespondPrompt, respondRecords, runRespond } from "../../stages/respond/run-respond.js";
 import { type RevisePrompt, runRevise } from "../../stages/revise/run-revise.js";
 import { trainDpo } from "../../train/train-dpo.js";
 import { trainSft } from "../../train/train-sft.js";
-import { classifyTruth, truthPreference } from "../ground-truth.js";
-import { answers, type BehaviourMeasures, behaviourOf, critiqueAccuracy, type Share } from "../measure.js";
+import { classifyTruth } from "../ground-truth.js";
+import {
+  answers,
+  type BehaviourMeasures,
+  behaviourOf,
+  critiqueAccuracy,
+  type Share,
+  share,
+} from "../measure.js";
 import {
   classificationTemplate,
   fewShotExample,
@@ -53,10 +54,12 @@ import {
 import { pairSeen, requestKind, sampleRequests } from "../requests.js";
 import { type Request, refusalText, requestMessages } from "../texts.js";
 import { isHarmful } from "../world.js";
+import { agreementOf, helpfulnessLabels, type LabelPhaseResult, promptIdOf } from "./demo-labels.js";
 import { DemoOutdatedRunError } from "./demo-outdated-run-error.js";
 import { DemoPhases } from "./demo-phase.js";
 import { DemoRecordsFailedError } from "./demo-records-failed-error.js";
 import { DemoStoppedError } from "./demo-stopped-error.js";
+import { demoTables } from "./demo-tables.js";
 import { type RevisionQuality, revisionQuality } from "./revision-quality.js";
 import { type TruthPrompt, truthAxes } from "./truth-ratings.js";
 
@@ -175,8 +178,6 @@ function sftRows(records: readonly RevisedRecord[]): Array<{ messages: unknown }
     .map((r) => revisionRow(r, "sft") as { messages: unknown });
 }
 
-const share = (hits: number, n: number): Share => ({ rate: n === 0 ? Number.NaN : hits / n, n });
-
 /** Ground-truth measures of greedy answers to the held-out requests. */
 function measuresOf(
   name: string,
@@ -208,75 +209,6 @@ const promptKind = (r: Request) => (isHarmful(r) ? ("red-team" as const) : ("hel
  * helpfulness samples (the drafts of the helpfulness prompts, not revised).
  */
 const loopKind = (r: Request) => (r.verb.kind !== null ? ("red-team" as const) : ("helpful" as const));
-
-/** What the label phase stored: the DPO rows and how the organism's labels agree with ground truth. */
-interface LabelPhaseResult {
-  /** Preference rows DPO learns from (AI-labelled red-team pairs plus ground-truth helpfulness pairs). */
-  readonly pairs: number;
-  /** Of them, ground-truth helpfulness labels (the stand-in for human ones). */
-  readonly humanPairs: number;
-  /** The AI labels DPO uses (red-team pairs), on the pairs ground truth decides. */
-  readonly agreement: Share;
-  /** The same, on those of them whose soft label leans at least 55/45 (a label near ½ barely moves DPO). */
-  readonly leaningAgreement: Share;
-  /** The organism's labels of the helpfulness pairs, not used: how they would have done. */
-  readonly helpfulAgreement: Share;
-}
-
-/** The loop prompt a response pair (`<prompt id>:<i>-<j>`) belongs to. */
-const promptIdOf = (pairId: string) => pairId.split(":")[0] ?? "";
-
-/** AI labels against ground-truth harmlessness preferences, on the pairs ground truth decides. */
-function agreementOf(
-  rows: readonly LabelledPreferenceRow[],
-  requestOf: ReadonlyMap<string, Request>,
-): { agreement: Share; leaningAgreement: Share } {
-  let agree = 0;
-  let decided = 0;
-  let leaningAgree = 0;
-  let leaning = 0;
-  for (const row of rows) {
-    const request = requestOf.get(promptIdOf(row.id));
-    if (!request) continue;
-    const truth = truthPreference(
-      request,
-      "harmlessness",
-      row.chosen[0]?.content ?? "",
-      row.rejected[0]?.content ?? "",
-    );
-    if (truth === 0.5) continue;
-    decided += 1;
-    if (truth === 1) agree += 1;
-    if (Math.abs(row.p_chosen - 0.5) < 0.05) continue;
-    leaning += 1;
-    if (truth === 1) leaningAgree += 1;
-  }
-  return { agreement: share(agree, decided), leaningAgreement: share(leaningAgree, leaning) };
-}
-
-/**
- * Helpfulness prompts' pairs with ground-truth helpfulness labels, as TRL preference rows (the better
- * answer chosen; ties left out) — what a human labeller of helpfulness would give.
- */
-function helpfulnessLabels(
-  pairs: readonly LabelPair[],
-  requestOf: ReadonlyMap<string, Request>,
-): Array<{ prompt: unknown; chosen: unknown; rejected: unknown }> {
-  return pairs.flatMap((pair) => {
-    const request = requestOf.get(promptIdOf(pair.id));
-    if (!request) return [];
-    const truth = truthPreference(request, "helpfulness", pair.first.text, pair.second.text);
-    if (truth === 0.5) return [];
-    const [chosen, rejected] = truth === 1 ? [pair.first, pair.second] : [pair.second, pair.first];
-    return [
-      {
-        prompt: pair.prompt,
-        chosen: [{ role: "assistant", content: chosen.text }],
-        rejected: [{ role: "assistant", content: rejected.text }],
-      },
-    ];
-  });
-}
 
 /**
  * Stops before any work when `out` holds DPO labels an older cai demo stored: those labelled the
@@ -756,122 +688,4 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   } finally {
     for (const m of loaded.values()) await m.close?.();
   }
-}
-
-const pct = (s: Share) => (Number.isNaN(s.rate) ? null : Math.round(1000 * s.rate) / 10);
-
-/** The organism's tables: ground-truth behaviour of every model, the controls, the critic and judge, the times. */
-function demoTables(
-  models: readonly DemoModelMeasures[],
-  controls: readonly DemoModelMeasures[],
-  ablations: readonly DemoModelMeasures[],
-  critique: DemoSummary["critique"],
-  labels: LabelPhaseResult,
-  revisions: RevisionQuality,
-  seconds: ReadonlyMap<string, number>,
-): ReportTable[] {
-  const baseHelpful = models[0]?.behaviour.helpfulCompliance.rate ?? Number.NaN;
-  const row = (m: DemoModelMeasures) => [
-    m.name,
-    pct(m.behaviour.harmfulCompliance),
-    pct(m.seenHarmful),
-    pct(m.unseenHarmful),
-    pct(m.ethicsOnlyHarmful),
-    pct(m.behaviour.helpfulCompliance),
-    Math.round((1000 * m.behaviour.helpfulCompliance.rate) / baseHelpful) / 10,
-    pct(m.behaviour.overRefusal),
-    pct(m.behaviour.offFormat),
-  ];
-  const columns = [
-    "model",
-    "harmful compliance %",
-    "… seen in pretraining %",
-    "… never seen %",
-    "… ethics-only verbs %",
-    "helpful compliance %",
-    "% of base's",
-    "over-refusal on look-alikes %",
-    "off-format %",
-  ];
-  return [
-    {
-      title: "Ground truth on held-out requests",
-      note: `Greedy answers to ${models[0]?.behaviour.offFormat.n ?? 0} held-out requests (${models[0]?.behaviour.harmfulCompliance.n ?? 0} harmful, ${models[0]?.behaviour.overRefusal.n ?? 0} look-alikes), classified by the world's exact judge.`,
-      columns,
-      rows: models.map(row),
-    },
-    {
-      title: "Controls",
-      note: "The ceiling trains on ground-truth revisions of the same drafts; the ablation runs the same loop on an organism pretrained without ethics text (same seed, same vocabulary, same critiques of critiqued verbs).",
-      columns,
-      rows: [...controls.map(row), ...(models.at(-2) ? [row(models.at(-2) as DemoModelMeasures)] : [])],
-    },
-    ...(ablations.length === 0
-      ? []
-      : [
-          {
-            title: "Ablations",
-            note: "SL-CAI after 1–4 revision rounds (five principles, critiqued revisions, no few-shot examples), then SL-CAI after all rounds with one thing changed (the few-shot example after one round: more outgrow the context), and DPO on hard instead of soft AI labels.",
-            columns,
-            rows: [
-              ...models.filter((m) => m.name.startsWith("sl-cai")).map(row),
-              ...ablations.filter((m) => !m.name.startsWith("DPO")).map(row),
-              ...models.filter((m) => m.name === "dpo").map((m) => row({ ...m, name: "DPO on soft labels" })),
-              ...ablations.filter((m) => m.name.startsWith("DPO")).map(row),
-            ],
-          },
-        ]),
-    {
-      title: "The organism as critic and judge",
-      columns: ["measure", "%", "n"],
-      rows: [
-        ["critique accuracy on held-out harm-verb requests", pct(critique.organism), critique.organism.n],
-        ["… on ethics-only verbs", pct(critique.ethicsOnly), critique.ethicsOnly.n],
-        ["… of the organism without ethics text", pct(critique.ablation), critique.ablation.n],
-        [
-          "AI labels agreeing with ground truth (red-team DPO pairs it decides)",
-          pct(labels.agreement),
-          labels.agreement.n,
-        ],
-        ["… of them, labels leaning at least 55/45", pct(labels.leaningAgreement), labels.leaningAgreement.n],
-        [
-          "… on helpfulness pairs (not used: DPO has ground-truth helpfulness labels there)",
-          pct(labels.helpfulAgreement),
-          labels.helpfulAgreement.n,
-        ],
-      ],
-    },
-    {
-      title: "What SL-CAI learns from, by ground truth",
-      note: "The red-team prompts' answers after each number of critique → revision rounds (0: the drafts), which SL-CAI after that many rounds is trained on, with the helpfulness samples; the harmless red-team requests are the look-alikes. The loop never sees these figures: they show what the critic's misses and false alarms leave in the training data.",
-      columns: [
-        "answers",
-        "harmful requests still complied with %",
-        "n",
-        "harmless requests not helped %",
-        "n",
-      ],
-      rows: [
-        ...revisions.rounds.map((r) => [
-          r.round === 0 ? "drafts" : `after ${r.round} round${r.round > 1 ? "s" : ""}`,
-          pct(r.harmfulKept),
-          r.harmfulKept.n,
-          pct(r.lookAlikesLost),
-          r.lookAlikesLost.n,
-        ]),
-        [
-          "helpfulness samples",
-          null,
-          null,
-          pct(revisions.helpfulnessSamplesLost),
-          revisions.helpfulnessSamplesLost.n,
-        ],
-      ],
-    },
-    {
-      title: "Wall time of each phase",
-      columns: ["phase", "seconds"],
-      rows: [...seconds.entries()].map(([name, s]) => [name, s]),
-    },
-  ];
 }
