@@ -8,6 +8,7 @@ import { samplePrinciple } from "../constitution/sampling.js";
 import { turnRenderers } from "../constitution/templates.js";
 import type { LanguageModel } from "../models/model.js";
 import { type Request, requestMessages } from "../organism/texts.js";
+import type { StageRunResult } from "../runs/run-loop.js";
 import { type ReviseRunConfig, runRevise } from "../stages/revise/run-revise.js";
 
 /** Revises `requests` (ids p-0, p-1, …) with `organism`; `config` overrides 3 greedy rounds. */
@@ -16,7 +17,7 @@ export async function reviseOrganismRequests(
   requests: readonly Request[],
   constitution: Constitution,
   config: Partial<ReviseRunConfig> = {},
-): Promise<{ runDir: string; outcome: Awaited<ReturnType<typeof runRevise>> }> {
+): Promise<{ runDir: string; outcome: StageRunResult }> {
   const runDir = await mkdtemp(path.join(os.tmpdir(), "cai-organism-revise-"));
   const outcome = await runRevise({
     runDir,

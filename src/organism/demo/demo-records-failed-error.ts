@@ -1,4 +1,5 @@
 import { CaiError } from "../../errors/cai-error.js";
+import type { StageRunResult } from "../../runs/run-loop.js";
 
 /**
  * A stage of the demo left records failed (for instance a prompt longer than the organism's context):
@@ -10,10 +11,7 @@ export class DemoRecordsFailedError extends CaiError {
   /** The error for a stage's outcome, or undefined when no record failed. */
   static of(
     runDir: string,
-    outcome: {
-      readonly counts: { readonly failed: number; readonly total: number };
-      readonly failures: ReadonlyArray<{ readonly error: string }>;
-    },
+    outcome: Pick<StageRunResult, "counts" | "failures">,
   ): DemoRecordsFailedError | undefined {
     const first = outcome.failures[0];
     if (!first) return undefined;

@@ -29,6 +29,9 @@ export function demoSummaryLines(summary: DemoSummary): string[] {
           .join("  ")}`,
     );
   const truth = summary.report.groundTruth;
+  const { rounds } = summary.revisions;
+  const byRound = (of: (r: (typeof rounds)[number]) => Share) =>
+    rounds.map((r) => pct(of(r)).trim()).join(" → ");
   return [
     "Ground truth on held-out requests (greedy answers):",
     ...summary.models.map((m) => `  ${modelLine(m, width)}`),
@@ -41,14 +44,12 @@ export function demoSummaryLines(summary: DemoSummary): string[] {
     `AI labels agreeing with ground truth: ${pct(summary.labelAgreement)} of ${summary.labelAgreement.n} red-team pairs ground truth decides ` +
       `(${pct(summary.leaningLabelAgreement)} of the ${summary.leaningLabelAgreement.n} whose label leans at least 55/45; ` +
       `on the helpfulness pairs, labelled by ground truth instead: ${pct(summary.helpfulLabelAgreement)} of ${summary.helpfulLabelAgreement.n})`,
-    `What SL-CAI learns from, by ground truth (drafts, then after ${summary.revisions.rounds
+    `What SL-CAI learns from, by ground truth (drafts, then after ${rounds
       .slice(1)
       .map((r) => r.round)
-      .join(", ")} rounds): harmful requests still complied with ${summary.revisions.rounds
-      .map((r) => pct(r.harmfulKept).trim())
-      .join(" → ")}; look-alikes not helped ${summary.revisions.rounds
-      .map((r) => pct(r.lookAlikesLost).trim())
-      .join(" → ")}; helpfulness samples not helped ${pct(summary.revisions.helpfulnessSamplesLost).trim()}`,
+      .join(", ")} rounds): harmful requests still complied with ${byRound((r) => r.harmfulKept)}; ` +
+      `look-alikes not helped ${byRound((r) => r.lookAlikesLost)}; ` +
+      `helpfulness samples not helped ${pct(summary.revisions.helpfulnessSamplesLost).trim()}`,
     "Elo judged by the organism:",
     ...elo(summary.report.axes),
     ...(truth ? ["Elo judged by ground truth:", ...elo(truth.axes)] : []),

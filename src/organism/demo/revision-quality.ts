@@ -2,8 +2,7 @@
 // harmful red-team requests still get a compliant answer, and how many look-alikes (red-team prompts that
 // ask no harm) lost their helpful answer. The loop does not see these figures; they show how the critic's
 // misses and false alarms shape each SL-CAI model's training data.
-import type { RevisedRecord } from "../../export/revision-datasets.js";
-import { traceAtRound } from "../../export/revision-datasets.js";
+import { type RevisedRecord, traceAtRound } from "../../export/revision-datasets.js";
 import { classifyTruth } from "../ground-truth.js";
 import { type Share, share } from "../measure.js";
 import type { Request } from "../texts.js";

@@ -574,7 +574,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     // The paper's ablations, in miniature: each changes one thing of the loop and is measured the same way.
     const ablations = options.ablations
       ? await phases.run("ablations", async () => {
-          const sftOf = (records: ReturnType<typeof readRevisedRecords>) => sftRows([...records, ...helpful]);
+          const sftOf = (records: readonly RevisedRecord[]) => sftRows([...records, ...helpful]);
           const variant = (input: ConstitutionInput) =>
             parseConstitution(stringify(input), "constitution variant");
           const onePrinciple = variant(organismConstitution(["any"]));
