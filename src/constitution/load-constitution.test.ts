@@ -160,7 +160,24 @@ name: tiny
       [
         "syntax.json",
         '{"name": "x", "version": "1",\n  "principles": [}',
-        /syntax\.json:2:\d+: syntax error: /,
+        /syntax\.json:2:\d+: not valid JSON: /,
+      ],
+      [
+        "trailing-comma.json",
+        '{"name": "x",\n  "principles": [1, 2,]}',
+        /trailing-comma\.json:2:22: not valid JSON: trailing comma$/,
+      ],
+      ["comment.json", '{"name": "x" // the name\n}', /comment\.json:1:14: not valid JSON: comments are not/],
+      [
+        "alias.yaml",
+        `${minimal}description: *nowhere\n`,
+        /alias\.yaml:10:14: alias \*nowhere has no anchor &nowhere before it$/,
+      ],
+      // A "billion laughs" file: 9^10 strings if expanded; refused at the alias cap instead.
+      [
+        "bomb.yaml",
+        "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]\ng: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]\nh: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g]\ni: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h]\nj: &j [*i, *i, *i, *i, *i, *i, *i, *i, *i]\n",
+        /bomb\.yaml:2:\d+: too many aliases: /,
       ],
       [
         "unknown-top-level.yaml",

@@ -2,6 +2,7 @@
 // red-team and helpful sets, the fixed train/test split, and importers of others' prompt files.
 export {
   type BuiltinPromptSetName,
+  builtinPromptSetNames,
   builtinPromptSetPath,
   isBuiltinPromptSetName,
   loadBuiltinPromptSet,
@@ -23,6 +24,9 @@ export {
 } from "./importers/import-prompts.js";
 export { importJsonl, type JsonlImportOptions } from "./importers/jsonl.js";
 export { type JsonLine, readJsonLines, writeJsonLines } from "./jsonl-file.js";
+export { promptColumnNames, promptFieldNames } from "./prompt-fields.js";
+export { loadPromptFile, type PromptFileOptions, type PromptFileReading } from "./prompt-file.js";
+export { selectPrompts } from "./prompt-selection.js";
 export {
   loadPromptSet,
   type PromptKind,
@@ -36,3 +40,4 @@ export {
 } from "./prompt-set.js";
 export { type CategoryCount, countByCategory } from "./prompt-set-stats.js";
 export { assignSplits, defaultTestFraction, type PromptSplit, splitHash } from "./split.js";
+export { UnknownPromptSetError } from "./unknown-prompt-set-error.js";

@@ -4,6 +4,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { InputFileError } from "../errors/input-file-error.js";
+import { jsonSyntaxProblem } from "../io/json-syntax.js";
 import { type ReadUserTextFileOptions, readUserTextFile } from "../io/text-file.js";
 
 /** One parsed line of a JSON Lines file. */
@@ -13,14 +14,17 @@ export interface JsonLine {
   value: unknown;
 }
 
-/** V8's JSON.parse message without the echo of the input, plus the column it points at, if any. */
-function describeJsonError(error: unknown): { reason: string; column?: number } {
+/**
+ * Why a line is not JSON and the 1-based column: from the strict JSON scanner, which always has a place
+ * ("trailing comma" at 12), else V8's message without its echo of the input.
+ */
+function describeJsonError(content: string, error: unknown): { reason: string; column?: number } {
+  const found = jsonSyntaxProblem(content);
+  if (found) return { reason: found.problem, column: found.offset + 1 };
   const message = error instanceof Error ? error.message : String(error);
-  const position = / at position (\d+)/.exec(message);
-  const reason = message
-    .replace(/, ".*" is not valid JSON$/s, "")
-    .replace(/ in JSON at position \d+.*$/s, "");
-  return position ? { reason, column: Number(position[1]) + 1 } : { reason };
+  return {
+    reason: message.replace(/, ".*" is not valid JSON$/s, "").replace(/ in JSON at position \d+.*$/s, ""),
+  };
 }
 
 /**
@@ -39,7 +43,7 @@ export async function readJsonLines(
     try {
       values.push({ line: index + 1, value: JSON.parse(content) });
     } catch (error) {
-      const { reason, column } = describeJsonError(error);
+      const { reason, column } = describeJsonError(content, error);
       throw new InputFileError(
         file,
         `not valid JSON: ${reason}`,

@@ -1,20 +1,28 @@
-// The prompts a stage works on: every prompt set named (built-in or a file), in order, filtered to a
-// split and cut to a limit; an id that appears in two sets is refused, naming both files.
+// The prompts a stage works on: every prompt set named (built-in or a file, also a file of rows as people
+// have them), in order, filtered to a split and cut to a limit; an id in two sets is refused, naming both.
 import { InputFileError } from "../errors/input-file-error.js";
-import { resolvePromptSetFile } from "./builtin-prompt-sets.js";
+import { isBuiltinPromptSetName, resolvePromptSetFile } from "./builtin-prompt-sets.js";
+import { loadPromptFile, type PromptFileOptions } from "./prompt-file.js";
 import { loadPromptSet, type PromptRecord } from "./prompt-set.js";
 
-/** The prompts of `sets` (names like `red-team`, or files) in `split` (`train`, `test` or `all`), first `limit`. */
+/**
+ * The prompts of `sets` (names like `red-team`, or files) in `split` (`train`, `test` or `all`), first
+ * `limit`. `files` says how to read files whose rows are not cai prompt records (see loadPromptFile).
+ */
 export async function selectPrompts(
   sets: readonly string[],
   split: string,
   limit?: number,
+  files: PromptFileOptions = {},
 ): Promise<PromptRecord[]> {
   const prompts: PromptRecord[] = [];
   const seen = new Map<string, string>();
   for (const set of sets) {
     const file = resolvePromptSetFile(set);
-    for (const record of await loadPromptSet(file)) {
+    const records = isBuiltinPromptSetName(set)
+      ? await loadPromptSet(file)
+      : await loadPromptFile(file, files);
+    for (const record of records) {
       const other = seen.get(record.id);
       if (other)
         throw new InputFileError(file, `prompt id "${record.id}" is also in ${other}`, { field: "id" });

@@ -72,7 +72,7 @@ describe("prompt sets", () => {
   });
 
   it.each([
-    ["bad JSON", `${good}\n{"id": "x",}\n`, 2, undefined, /:2:12: not valid JSON: \w/],
+    ["bad JSON", `${good}\n{"id": "x",}\n`, 2, undefined, /:2:11: not valid JSON: trailing comma$/],
     [
       "a missing field",
       `${good}\n${line({ ...records[0], id: "b", category: undefined })}\n`,
@@ -146,10 +146,15 @@ describe("prompt sets", () => {
     expect(error.message).toMatch(message);
   });
 
-  it("give the column of a JSON error when V8 knows it, and show the field in the message", async () => {
+  it("give the column of a JSON error, also where V8 does not, and show the field in the message", async () => {
     const file = await fileWith("column.jsonl", `${good}\n{"id": "x" "kind": 1}\n`);
     const error = await inputError(loadPromptSet(file));
-    expect(error.message).toBe(`${file}:2:12: not valid JSON: Expected ',' or '}' after property value`);
+    expect(error.message).toBe(`${file}:2:12: not valid JSON: expected a comma`);
+    // Node 20's JSON.parse says only "Unexpected token ']'" here, with no position.
+    const trailing = await fileWith("trailing.jsonl", `${good}\n{"id": "x", "prompt": ["a",]}\n`);
+    expect((await inputError(loadPromptSet(trailing))).message).toBe(
+      `${trailing}:2:27: not valid JSON: trailing comma`,
+    );
     const roles = await fileWith(
       "prompts.jsonl",
       line({

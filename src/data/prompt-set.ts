@@ -105,19 +105,34 @@ export const promptRecordSchema: z.ZodType<PromptRecord> = z
  * Validates parsed lines as prompt records: the first schema problem or repeated id becomes an
  * InputFileError naming the line (and, for a repeated id, the line that used it first).
  */
-function validatePromptLines(file: string, lines: readonly JsonLine[]): PromptRecord[] {
+export function validatePromptLines(file: string, lines: readonly JsonLine[]): PromptRecord[] {
   return validateLines(file, lines, promptRecordSchema, {
     empty: "no prompts: the prompt set is empty",
     idOf: (record) => record.id,
   });
 }
 
+/** True for a parsed row meant as a cai prompt record: an object that names its kind and split. */
+export function isPromptRecordRow(value: unknown): boolean {
+  return typeof value === "object" && value !== null && "kind" in value && "split" in value;
+}
+
 /**
  * Loads a prompt set (JSONL, optionally gzipped). Bad JSON, a field that fails validation, a repeated id
- * or an empty file throw an InputFileError, e.g. `prompts.jsonl:17 (prompt[2].role): …`.
+ * or an empty file throw an InputFileError, e.g. `prompts.jsonl:17 (prompt[2].role): …`; a file whose
+ * rows are not prompt records at all (`{"prompt": …}` alone) says how to use or convert it.
  */
 export async function loadPromptSet(file: string): Promise<PromptRecord[]> {
-  return validatePromptLines(file, await readJsonLines(file));
+  const lines = await readJsonLines(file);
+  const first = lines[0];
+  const isObject = typeof first?.value === "object" && first.value !== null && !Array.isArray(first.value);
+  if (first && isObject && !isPromptRecordRow(first.value))
+    throw new InputFileError(
+      file,
+      `not a cai prompt set: its rows do not name a kind and a split; \`--prompts ${file}\` reads such rows as they are, \`cai prompts import ${file} --format jsonl --out prompts.jsonl\` converts them`,
+      { line: first.line },
+    );
+  return validatePromptLines(file, lines);
 }
 
 /** A record with its fields in a fixed order, the prompt last, so files read and diff well. */

@@ -84,7 +84,7 @@ describe("cai prompts", () => {
       out,
     );
     expect(imported).toMatchObject({ code: 0, stderr: "" });
-    expect(imported.stdout).toBe(`wrote 4 prompts in 4 categories to ${out} (4 train, 0 test)`);
+    expect(imported.stdout).toBe(`wrote 4 helpful prompts in 4 categories to ${out} (4 train, 0 test)`);
     expect((await loadPromptSet(out)).map((r) => r.id)).toEqual(["v1-1", "v1-2", "v1-3", "v1-4"]);
     expect((await cai("validate", out)).stdout).toBe(
       `${out}: 4 prompts valid, 4 categories (4 train, 0 test)`,
@@ -112,7 +112,7 @@ describe("cai prompts", () => {
       path.join(dir, "hh.jsonl"),
     );
     expect(hh.stdout).toMatch(
-      /wrote 4 prompts in 1 category .* \(3 train, 1 test; 1 repeated prompts left out\)/,
+      /wrote 4 red-team prompts in 1 category .* \(3 train, 1 test; 1 repeated prompts left out\)/,
     );
     const jsonl = await cai(
       "import",
@@ -128,11 +128,36 @@ describe("cai prompts", () => {
       "--out",
       path.join(dir, "picnic.jsonl.gz"),
     );
-    expect(jsonl.stdout).toMatch(/wrote 2 prompts/);
+    expect(jsonl.stdout).toMatch(/wrote 2 helpful prompts/);
     expect((await loadPromptSet(path.join(dir, "picnic.jsonl.gz"))).length).toBe(2);
   });
 
-  it("exits with 2 and the place for a malformed file, 1 for a misused flag", async () => {
+  it("finds the prompt by name and defaults the kind and category when no mapping is given", async () => {
+    const dir = await testFolder();
+    const out = path.join(dir, "advbench.jsonl");
+    // No --prompt-column (AdvBench's is `goal`), no --kind, no --category.
+    const csv = await cai("import", fixture("advbench-like.csv"), "--format", "csv", "--out", out);
+    expect(csv).toMatchObject({ code: 0 });
+    expect(csv.stdout).toMatch(/^wrote 3 red-team prompts in 1 category/);
+    expect((await loadPromptSet(out)).map(({ id, category }) => [id, category])).toEqual([
+      ["advbench-like-2", "advbench-like"],
+      ["advbench-like-3", "advbench-like"],
+      ["advbench-like-5", "advbench-like"],
+    ]);
+    const rows = path.join(dir, "rows.jsonl");
+    await writeFile(rows, '{"prompt": "How do I pick a lock?"}\n{"question": "Why is the sky blue?"}\n');
+    const jsonl = await cai("import", rows, "--format", "jsonl", "--kind", "helpful", "--out", `${rows}.out`);
+    expect(jsonl.stdout).toMatch(/^wrote 2 helpful prompts in 1 category/);
+    const none = path.join(dir, "none.csv");
+    await writeFile(none, "query,answer\nhi,there\n");
+    const refused = await cai("import", none, "--format", "csv", "--out", `${none}.out`);
+    expect(refused).toMatchObject({
+      code: 2,
+      stderr: `cai: ${none}:1: no prompt column: the columns are query, answer, none of prompt, question, instruction, goal, forbidden_prompt, text; convert it with \`cai prompts import ${none} --format csv --prompt-column NAME --out prompts.jsonl\``,
+    });
+  });
+
+  it("exits with 2 and the place for a malformed file or a misused flag", async () => {
     const bad = path.join(await testFolder(), "cli-bad.jsonl");
     await writeFile(bad, '{"id": "a", "kind": "helpful", "category": "c", "split": "dev", "prompt": "hi"}\n');
     expect(await cai("validate", bad)).toMatchObject({
@@ -154,33 +179,9 @@ describe("cai prompts", () => {
       "x.jsonl",
     );
     expect(csvFlag).toMatchObject({
-      code: 1,
+      code: 2,
       stderr: "cai: --prompt-column applies to --format csv, not jsonl",
     });
-    const noField = await cai(
-      "import",
-      bad,
-      "--format",
-      "jsonl",
-      "--kind",
-      "helpful",
-      "--category",
-      "c",
-      "--out",
-      "x.jsonl",
-    );
-    expect(noField.stderr).toBe("cai: --format jsonl needs --field PATH");
-    const noCategory = await cai(
-      "import",
-      bad,
-      "--format",
-      "hh-rlhf",
-      "--kind",
-      "helpful",
-      "--out",
-      "x.jsonl",
-    );
-    expect(noCategory.stderr).toMatch(/give --category NAME/);
     const sameFile = await cai(
       "import",
       bad,
@@ -193,7 +194,10 @@ describe("cai prompts", () => {
       "--out",
       bad,
     );
-    expect(sameFile.stderr).toMatch(/--out is the file being imported/);
+    expect(sameFile).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/--out is the file being imported/),
+    });
     const badKind = await cai("import", bad, "--format", "csv", "--kind", "evil", "--out", "x.jsonl");
     expect(badKind.stderr).toMatch(/argument 'evil' is invalid/);
   });

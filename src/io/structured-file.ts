@@ -1,9 +1,21 @@
 // Reads a user's YAML or JSON file keeping where each value sits, and validates it against a zod schema:
 // any problem becomes one InputFileError with the file, line:column and field path (`principles[3].id`).
 import path from "node:path";
-import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
+import {
+  type Alias,
+  type Document,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  parseDocument,
+  visit,
+} from "yaml";
 import type { z } from "zod";
 import { type FilePlace, InputFileError } from "../errors/input-file-error.js";
+import { jsonSyntaxProblem, lineColumnAt } from "./json-syntax.js";
 import { readUserTextFile } from "./text-file.js";
 import { issueMessage, issueToReport, mostSpecificIssue } from "./zod-issue-message.js";
 
@@ -22,7 +34,17 @@ export interface StructuredFile {
 /** File name endings {@link readStructuredFile} accepts. */
 export const structuredFileExtensions = [".yaml", ".yml", ".json"] as const;
 
-/** Reads and parses a `.yaml`, `.yml` or `.json` file (JSON is read as YAML, which it is a subset of). */
+/**
+ * Aliases one document may expand: a YAML "billion laughs" file (aliases of aliases of lists) is refused
+ * at this count instead of filling memory. Hand-written constitutions use a handful.
+ */
+export const maxYamlAliasCount = 1000;
+
+/**
+ * Reads and parses a `.yaml`, `.yml` or `.json` file. A `.json` file must be JSON (a trailing comma or a
+ * comment is an error with its line:column); it is then read as YAML, which JSON is a subset of, so that
+ * every value keeps its place.
+ */
 export async function readStructuredFile(file: string): Promise<StructuredFile> {
   const extension = path.extname(file).toLowerCase();
   if (!(structuredFileExtensions as readonly string[]).includes(extension))
@@ -30,11 +52,24 @@ export async function readStructuredFile(file: string): Promise<StructuredFile> 
       file,
       `cannot read "${extension || "(no extension)"}" files: use ${structuredFileExtensions.join(", ")}`,
     );
-  return parseStructuredText(file, await readUserTextFile(file));
+  return parseStructuredText(file, await readUserTextFile(file), { json: extension === ".json" });
 }
 
-/** Parses YAML or JSON `text`; a syntax error or an empty document is an InputFileError naming `file`. */
-export function parseStructuredText(file: string, text: string): StructuredFile {
+/**
+ * Parses YAML `text`, or with `json` strict JSON (then read as YAML for the places of its values); a
+ * syntax error, an alias that points nowhere, too many aliases or an empty document is an InputFileError
+ * naming `file` and the place.
+ */
+export function parseStructuredText(
+  file: string,
+  text: string,
+  { json = false }: { json?: boolean } = {},
+): StructuredFile {
+  if (json) {
+    const json = jsonSyntaxProblem(text);
+    if (json)
+      throw new InputFileError(file, `not valid JSON: ${json.problem}`, lineColumnAt(text, json.offset));
+  }
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: false });
   const placeAt = (offset: number): FilePlace => {
@@ -48,7 +83,7 @@ export function parseStructuredText(file: string, text: string): StructuredFile 
     });
   }
   if (document.contents === null) throw new InputFileError(file, "the file is empty", { line: 1, column: 1 });
-  const value: unknown = document.toJS({ maxAliasCount: 1000 });
+  const value = documentValue(file, document, placeAt);
   return {
     file,
     value,
@@ -66,6 +101,43 @@ export function parseStructuredText(file: string, text: string): StructuredFile 
       return range ? placeAt(range[0]) : {};
     },
   };
+}
+
+/**
+ * The plain value of a parsed document. The yaml library finds bad aliases only here, and throws a bare
+ * ReferenceError ("Unresolved alias", "Excessive alias count"): each becomes an InputFileError at the alias.
+ */
+function documentValue(file: string, document: Document, placeAt: (offset: number) => FilePlace): unknown {
+  try {
+    return document.toJS({ maxAliasCount: maxYamlAliasCount });
+  } catch (error) {
+    if (!(error instanceof ReferenceError)) throw error;
+    let unresolved: Alias | undefined;
+    let first: Alias | undefined;
+    visit(document, {
+      Alias(_key, alias) {
+        first ??= alias;
+        if (alias.resolve(document) === undefined) {
+          unresolved = alias;
+          return visit.BREAK;
+        }
+        return undefined;
+      },
+    });
+    const at = (node: Alias | undefined) => (node?.range ? placeAt(node.range[0]) : {});
+    if (unresolved) {
+      const name = unresolved.source;
+      throw new InputFileError(file, `alias *${name} has no anchor &${name} before it`, at(unresolved), {
+        cause: error,
+      });
+    }
+    throw new InputFileError(
+      file,
+      `too many aliases: the document expands more than ${maxYamlAliasCount} (an alias bomb?); write the values out instead`,
+      at(first),
+      { cause: error },
+    );
+  }
 }
 
 /** The key and value nodes of `segment` in a map or sequence node, if present. */

@@ -64,6 +64,16 @@ describe("sftExampleFromMessages", () => {
       ]),
     ).toThrow(/empty/);
   });
+
+  it("learns only the end of turn for an empty answer (a model that stops at once)", () => {
+    const end = model.prompts.endOfTurnTokens();
+    const asked = [{ role: "user" as const, content: "hi" }];
+    const example = sftExampleFromMessages(model.prompts, [...asked, { role: "assistant", content: "" }], {
+      endOfTurn: end,
+    });
+    expect(example.tokens).toEqual([...model.prompts.chatTokens(asked, ""), ...end]);
+    expect(example.lossMask.filter((m) => m === 1)).toHaveLength(end.length);
+  });
 });
 
 describe("padBatch", () => {

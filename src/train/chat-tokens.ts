@@ -22,7 +22,9 @@ export interface ChatExampleOptions {
  * (and on `options.endOfTurn`). The context is `renderer.chatTokens(earlier messages)`, i.e. what
  * generation sees before writing the answer; the answer's tokens are those the joint rendering adds
  * after it, or — where the joint tokenisation merges across the boundary — the answer tokenised on its own.
- * Throws when the conversation does not end in a non-empty assistant message.
+ * An empty final message is an answer too (the model stopping at once: preference pairs keep such
+ * answers): its example learns `options.endOfTurn` alone. Throws when the conversation does not end in
+ * an assistant message, or ends in an empty one with no end-of-turn tokens to learn.
  */
 export function sftExampleFromMessages(
   renderer: LlamaPromptRenderer,
@@ -32,14 +34,17 @@ export function sftExampleFromMessages(
   const last = messages[messages.length - 1];
   if (last?.role !== "assistant")
     throw new CaiError("an SFT conversation must end with an assistant message");
-  if (last.content === "") throw new CaiError("the final assistant message of an SFT conversation is empty");
+  const end = options.endOfTurn ?? [];
+  if (last.content === "" && end.length === 0)
+    throw new CaiError("the final assistant message of an SFT conversation is empty");
   const earlier = messages.slice(0, -1);
   const prefix = renderer.chatTokens(earlier, "");
+  if (last.content === "")
+    return { tokens: [...prefix, ...end], lossMask: [...prefix.map(() => 0), ...end.map(() => 1)] };
   const full = renderer.chatTokens(earlier, last.content);
   const aligned = full.length > prefix.length && prefix.every((token, i) => full[i] === token);
   const answer: number[] = aligned ? full.slice(prefix.length) : answerAlone(renderer, last.content);
   if (answer.length === 0) throw new CaiError("the final assistant message has no tokens");
-  const end = options.endOfTurn ?? [];
   const tokens = [...prefix, ...answer, ...end];
   const lossMask = tokens.map((_, i) => (i >= prefix.length ? 1 : 0));
   return { tokens, lossMask };

@@ -46,6 +46,16 @@ describe("preferenceRowOf", () => {
     expect(preferenceRowOf("f", 3, openai)).toEqual({ ...expected, target: 0.7 });
   });
 
+  it("reads UltraFeedback's layout: the prompt as text and again at the start of each side, read once", () => {
+    const ultra = {
+      prompt: "hi",
+      chosen: [user("hi"), assistant("hello!")],
+      rejected: [user("hi"), assistant("go away")],
+      score_chosen: 9,
+    };
+    expect(preferenceRowOf("f", 3, ultra)).toEqual(expected);
+  });
+
   it("names the line and field of what is wrong", () => {
     const fail = (value: unknown) => {
       try {
@@ -57,6 +67,9 @@ describe("preferenceRowOf", () => {
       throw new Error("no error");
     };
     expect(fail({ prompt: "hi", chosen: "a" })).toBe("prefs.jsonl:4 (rejected): expected a rejected answer");
+    expect(fail({ messages: [user("hi"), assistant("a")] })).toMatch(
+      /^prefs\.jsonl:4: a conversation, not a preference pair: `cai train sft` takes it/,
+    );
     expect(fail({ prompt: "hi", chosen: "a", rejected: "b", p_chosen: 2 })).toMatch(
       /\(p_chosen\): .*between 0 and 1/,
     );
@@ -69,6 +82,19 @@ describe("preferenceRowOf", () => {
     expect(fail({ prompt: [{ role: "bot", content: "x" }], chosen: "a", rejected: "b" })).toMatch(
       /\(prompt\[0\]\.role\)/,
     );
+  });
+});
+
+describe("empty answers", () => {
+  it("are kept: a pair preferring an answer to none (a model that stopped at once) is a real pair", () => {
+    const row = preferenceRowOf("p.jsonl", 3, { prompt: "hi", chosen: "hello!", rejected: "" });
+    expect(row).toMatchObject({ chosen: "hello!", rejected: "" });
+    const messages = preferenceRowOf("p.jsonl", 4, {
+      prompt: [{ role: "user", content: "hi" }],
+      chosen: [{ role: "assistant", content: "" }],
+      rejected: [{ role: "assistant", content: "no" }],
+    });
+    expect(messages).toMatchObject({ chosen: "", rejected: "no" });
   });
 });
 

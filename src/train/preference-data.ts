@@ -1,7 +1,8 @@
 // Preference datasets for DPO and the preference model: JSONL rows of one prompt and two answers, the
 // chosen one better, in the layouts people have them in, each read into one shape (`PreferenceRow`):
 //   - TRL, explicit prompt:   {"prompt": [messages] | "text", "chosen": [messages] | "text", "rejected": …}
-//     (what `cai export --format preference` writes; plain strings are a user turn and assistant answers)
+//     (what `cai export --format preference` writes; plain strings are a user turn and assistant answers;
+//     chosen/rejected that repeat the prompt before their answer, as UltraFeedback's do, are read once)
 //   - TRL, implicit prompt:   {"chosen": [whole conversation], "rejected": [whole conversation]}
 //     (`cai export --format cai-conversation`; the shared opening is the prompt)
 //   - Anthropic hh-rlhf:      {"chosen": "\n\nHuman: …\n\nAssistant: …", "rejected": "…"}
@@ -42,7 +43,7 @@ function conversationOf(value: unknown, field: string, fail: RowFailure): ChatMe
 function splitAnswer(messages: ChatMessage[], field: string, fail: RowFailure): [ChatMessage[], string] {
   const last = messages.at(-1);
   if (last?.role !== "assistant") return fail("must end with an assistant message", field);
-  if (last.content === "") return fail("the final assistant message is empty", field);
+  // An empty answer stays: a pair that prefers an answer to saying nothing teaches something.
   return [messages.slice(0, -1), last.content];
 }
 
@@ -64,10 +65,7 @@ function implicit(
 
 /** One side of an explicit-prompt row: a string answer, or messages ending with the answer. */
 function answerOf(value: unknown, field: string, fail: RowFailure): [ChatMessage[], string] {
-  if (typeof value === "string") {
-    if (value === "") return fail("the answer is empty", field);
-    return [[], value];
-  }
+  if (typeof value === "string") return [[], value];
   return splitAnswer(chatMessagesOf(value, field, fail), field, fail);
 }
 
@@ -85,7 +83,11 @@ export function preferenceRowOf(file: string, line: number, value: unknown): Pre
     prompt = chatMessagesOf(input?.messages, "input.messages", fail);
     [, chosen] = answerOf(row.preferred_output, "preferred_output", fail);
     [, rejected] = answerOf(row.non_preferred_output, "non_preferred_output", fail);
-  } else if (!("chosen" in row)) return fail("expected a chosen answer", "chosen");
+  } else if (!("chosen" in row) && ("messages" in row || "completion" in row || "conversations" in row))
+    return fail(
+      "a conversation, not a preference pair: `cai train sft` takes it; a pair needs chosen and rejected answers",
+    );
+  else if (!("chosen" in row)) return fail("expected a chosen answer", "chosen");
   else if (!("rejected" in row)) return fail("expected a rejected answer", "rejected");
   else if (row.prompt === undefined) [prompt, chosen, rejected] = implicit(row.chosen, row.rejected, fail);
   else {
@@ -97,7 +99,9 @@ export function preferenceRowOf(file: string, line: number, value: unknown): Pre
     const [rejectedTurns, rejectedAnswer] = answerOf(row.rejected, "rejected", fail);
     if (!sameMessages(chosenTurns, rejectedTurns))
       return fail("chosen and rejected must differ only in their final answers", "rejected");
-    prompt = [...prompt, ...chosenTurns];
+    // UltraFeedback-style rows repeat the prompt at the start of each side: the prompt once, not twice.
+    const repeated = sameMessages(chosenTurns.slice(0, prompt.length), prompt);
+    prompt = [...prompt, ...(repeated ? chosenTurns.slice(prompt.length) : chosenTurns)];
     chosen = chosenAnswer;
     rejected = rejectedAnswer;
   }

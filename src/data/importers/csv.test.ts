@@ -145,14 +145,6 @@ describe("importing CSV and TSV files", () => {
       "id",
       /duplicate id "1", first used on line 2/,
     ],
-    [
-      "a row without category",
-      "goal,kind\na,x\nb,\n",
-      { promptColumn: "goal", categoryColumn: "kind", category: undefined },
-      3,
-      "kind",
-      /no category/,
-    ],
   ])("rejects %s, naming the line", async (_, content, mapping, line, field, message) => {
     const file = await fileWith("bad.csv", content);
     const error = await importCsv(file, { kind: "red-team", category: "x", ...mapping }).catch(
@@ -165,6 +157,24 @@ describe("importing CSV and TSV files", () => {
       field,
       message: expect.stringMatching(message),
     });
+  });
+
+  it("gives rows without a category the default one, the file's name unless told", async () => {
+    const file = await fileWith("my_list.csv", "goal,kind\na,x\nb,\n");
+    const mapping = { kind: "red-team", promptColumn: "goal", categoryColumn: "kind" } as const;
+    const categories = async (options: object) =>
+      (await importCsv(file, { ...mapping, ...options })).records.map((r) => r.category);
+    expect(await categories({})).toEqual(["x", "my-list"]);
+    expect(await categories({ category: "mine" })).toEqual(["x", "mine"]);
+  });
+
+  it("finds the prompt column by name and uses id and category columns when nothing is mapped", async () => {
+    const file = await fileWith("sr.csv", "category,forbidden_prompt,id\nHate speech,a,7\n,b,8\n");
+    const { records } = await importCsv(file, { idsFrom: "content" });
+    expect(records.map(({ id, kind, category, prompt }) => [id, kind, category, prompt])).toEqual([
+      ["7", "red-team", "hate-speech", "a"],
+      ["8", "red-team", "sr", "b"],
+    ]);
   });
 
   it("numbers lines as an editor does, also with Windows line endings and a quoted line break", async () => {

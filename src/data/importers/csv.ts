@@ -1,8 +1,11 @@
 // Imports prompts from a CSV or TSV file with a header row, given which column holds the prompt (and,
-// optionally, the id and the category): XSTest, AdvBench, StrongREJECT and the like.
+// optionally, the id and the category): XSTest, AdvBench, StrongREJECT and the like. Without a mapping the
+// prompt column is found by name (`prompt`, `goal`, `forbidden_prompt`, …) and `id` and `category`
+// columns are used when there.
 import { CsvError, parse } from "csv-parse/sync";
 import { InputFileError } from "../../errors/input-file-error.js";
 import { readUserTextFile } from "../../io/text-file.js";
+import { importCommandHint, promptColumnNames, promptColumnOf } from "../prompt-fields.js";
 import {
   finishImport,
   type ImportedPrompt,
@@ -12,8 +15,12 @@ import {
 
 /** Options of {@link importCsv}. */
 export interface CsvImportOptions extends PromptImportOptions {
-  /** Header of the column holding the prompt, e.g. `prompt`, `goal`, `forbidden_prompt`. */
-  promptColumn: string;
+  /**
+   * Header of the column holding the prompt, e.g. `prompt`, `goal`, `forbidden_prompt`. Without it, the
+   * first of `prompt`, `question`, `instruction`, `goal`, `forbidden_prompt`, `text` the header has, and
+   * the `id` and `category` columns when there.
+   */
+  promptColumn?: string;
   /** Header of a column of ids; without it ids are `<file stem>-<line>`. */
   idColumn?: string;
   /** Header of a column of categories (slugged: `Hate speech` → `hate-speech`). */
@@ -78,10 +85,20 @@ export async function importCsv(file: string, options: CsvImportOptions): Promis
       });
     return index;
   };
-  const promptIndex = columnIndex(options.promptColumn);
-  const idIndex = options.idColumn === undefined ? undefined : columnIndex(options.idColumn);
-  const categoryIndex =
-    options.categoryColumn === undefined ? undefined : columnIndex(options.categoryColumn);
+  const mapped = options.promptColumn !== undefined;
+  const promptColumn = options.promptColumn ?? promptColumnOf(header.record);
+  if (promptColumn === undefined)
+    throw new InputFileError(
+      file,
+      `no prompt column: the columns are ${header.record.join(", ")}, none of ${promptColumnNames.join(", ")}; ${importCommandHint(file, "csv")}`,
+      { line: firstLineOf(header) },
+    );
+  const ownColumn = (name: string) => (!mapped && header.record.includes(name) ? name : undefined);
+  const idColumn = options.idColumn ?? ownColumn("id");
+  const categoryColumn = options.categoryColumn ?? ownColumn("category");
+  const promptIndex = columnIndex(promptColumn);
+  const idIndex = idColumn === undefined ? undefined : columnIndex(idColumn);
+  const categoryIndex = categoryColumn === undefined ? undefined : columnIndex(categoryColumn);
   const prompts = body.map((row): ImportedPrompt => {
     const cell = (index: number | undefined) => (index === undefined ? undefined : row.record[index]);
     const id = cell(idIndex);
@@ -94,8 +111,8 @@ export async function importCsv(file: string, options: CsvImportOptions): Promis
     };
   });
   return finishImport(file, prompts, options, {
-    prompt: options.promptColumn,
-    ...(options.idColumn === undefined ? {} : { id: options.idColumn }),
-    ...(options.categoryColumn === undefined ? {} : { category: options.categoryColumn }),
+    prompt: promptColumn,
+    ...(idColumn === undefined ? {} : { id: idColumn }),
+    ...(categoryColumn === undefined ? {} : { category: categoryColumn }),
   });
 }

@@ -1,13 +1,13 @@
-// Imports prompts from any JSONL file, given the dotted path of the field holding the prompt: a string,
-// or a list of {role, content} messages (OpenAI/TRL `messages`, ShareGPT-like conversations).
-import { z } from "zod";
+// Imports prompts from any JSONL file: given the dotted path of the field holding the prompt (a string,
+// or a list of {role, content} messages: OpenAI/TRL `messages`, ShareGPT-like conversations), or without
+// one from rows as people have them (`{"prompt": …}`, `{"goal": …}`, … — see prompt-fields.ts), whose own
+// `id`, `kind`, `category` and `split` are kept.
 import { InputFileError } from "../../errors/input-file-error.js";
 import { formatFieldPath } from "../../io/structured-file.js";
 import { describeValue } from "../../io/zod-issue-message.js";
-import type { ChatMessage } from "../../models/model.js";
 import { type FieldPathSegment, parseFieldPath, valueAtPath } from "../field-path.js";
 import { type JsonLine, readJsonLines } from "../jsonl-file.js";
-import { checkSchema } from "../schema-issue.js";
+import { promptOfRow, promptOfValue } from "../prompt-fields.js";
 import {
   finishImport,
   type ImportedPrompt,
@@ -17,18 +17,17 @@ import {
 
 /** Options of {@link importJsonl}. */
 export interface JsonlImportOptions extends PromptImportOptions {
-  /** Path of the prompt: `prompt`, `messages`, `conversation.0.content` (array indices as numbers). */
-  field: string;
+  /**
+   * Path of the prompt: `prompt`, `messages`, `conversation.0.content` (array indices as numbers).
+   * Without it, each row's prompt is found by name (`prompt`, `question`, `goal`, …) and its own `id`,
+   * `kind`, `category` and `split` fields are used when present.
+   */
+  field?: string;
   /** Path of an id (string or number); without it ids are `<file stem>-<line>`. */
   idField?: string;
   /** Path of a category (slugged: `Hate speech` → `hate-speech`). */
   categoryField?: string;
 }
-
-/** Messages as they appear in others' files: extra keys (`name`, `weight`…) are allowed and dropped. */
-const messagesSchema = z.array(
-  z.looseObject({ role: z.enum(["system", "user", "assistant"]), content: z.string() }),
-);
 
 /** A field of one line, which must be there. */
 function required(file: string, { line, value }: JsonLine, path: FieldPathSegment[]): unknown {
@@ -36,23 +35,6 @@ function required(file: string, { line, value }: JsonLine, path: FieldPathSegmen
   if (!found.found)
     throw new InputFileError(file, "required field is missing", { line, field: formatFieldPath(path) });
   return found.value;
-}
-
-/** A string or a list of messages (trailing assistant turns dropped, so it ends with the user's turn). */
-function promptOf(file: string, line: number, field: string, value: unknown): string | ChatMessage[] {
-  if (typeof value === "string") return value;
-  if (!Array.isArray(value))
-    throw new InputFileError(
-      file,
-      `expected a string or a list of {role, content} messages, got ${describeValue(value)}`,
-      { line, field },
-    );
-  const parsed = checkSchema(messagesSchema, value);
-  if (!parsed.success)
-    throw new InputFileError(file, parsed.problem, { line, field: `${field}${parsed.field ?? ""}` });
-  const messages = parsed.data.map(({ role, content }) => ({ role, content }));
-  while (messages.length > 0 && messages.at(-1)?.role === "assistant") messages.pop();
-  return messages;
 }
 
 /** An optional id or category field: a string, or (for ids) a number. */
@@ -66,18 +48,62 @@ function labelOf(file: string, entry: JsonLine, path: FieldPathSegment[] | undef
   });
 }
 
+/** A field the row may have, as a string (numbers too, for ids); another type is an InputFileError. */
+function ownLabel(file: string, entry: JsonLine, key: string, numbers: boolean): string | undefined {
+  const value = valueAtPath(entry.value, [key]);
+  if (!value.found || value.value === null) return undefined;
+  if (typeof value.value === "string" || (numbers && typeof value.value === "number"))
+    return String(value.value);
+  throw new InputFileError(
+    file,
+    `expected a string${numbers ? " or a number" : ""}, got ${describeValue(value.value)}`,
+    { line: entry.line, field: key },
+  );
+}
+
+/** A row as people have it: the prompt found by name, and the row's own id, kind, category and split. */
+function peoplesRow(file: string, entry: JsonLine): ImportedPrompt & { field: string; isList: boolean } {
+  const { prompt, field, isList } = promptOfRow(file, entry.line, entry.value);
+  const own = {
+    id: ownLabel(file, entry, "id", true),
+    category: ownLabel(file, entry, "category", false),
+    kind: ownLabel(file, entry, "kind", false),
+    split: ownLabel(file, entry, "split", false),
+  };
+  const defined = Object.fromEntries(Object.entries(own).filter(([, value]) => value !== undefined));
+  return { line: entry.line, prompt, field, isList, ...defined };
+}
+
 /**
  * Reads a JSONL file (optionally gzipped) into prompt records, one per distinct prompt. A line without
  * the field, or with a value of the wrong shape, throws an InputFileError naming the line and field.
  */
 export async function importJsonl(file: string, options: JsonlImportOptions): Promise<PromptImportResult> {
+  return importJsonLines(file, await readJsonLines(file), options);
+}
+
+/** {@link importJsonl} over lines already read from `file`. */
+export function importJsonLines(
+  file: string,
+  lines: readonly JsonLine[],
+  options: JsonlImportOptions,
+): PromptImportResult {
+  if (options.field === undefined) {
+    const rows = lines.map((entry) => peoplesRow(file, entry));
+    const fields = new Set(rows.map((row) => row.field));
+    const [only] = fields;
+    return finishImport(file, rows, options, {
+      prompt: fields.size === 1 && only !== undefined ? only : "prompt",
+      promptIsList: rows.some((row) => row.isList),
+    });
+  }
   const promptPath = parseFieldPath(options.field);
   const promptField = formatFieldPath(promptPath);
   const idPath = options.idField === undefined ? undefined : parseFieldPath(options.idField);
   const categoryPath =
     options.categoryField === undefined ? undefined : parseFieldPath(options.categoryField);
-  const prompts = (await readJsonLines(file)).map((entry): ImportedPrompt => {
-    const prompt = promptOf(file, entry.line, promptField, required(file, entry, promptPath));
+  const prompts = lines.map((entry): ImportedPrompt => {
+    const prompt = promptOfValue(file, entry.line, promptField, required(file, entry, promptPath));
     const id = labelOf(file, entry, idPath);
     const category = labelOf(file, entry, categoryPath);
     return {
