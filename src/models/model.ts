@@ -48,7 +48,17 @@ export interface GenerateOptions extends CallOptions {
   logprobs?: number;
   /** Called with each new piece of text as it is generated (streaming). */
   onText?: (delta: string) => void;
+  /**
+   * Constrain the text to JSON (any object, or one matching a JSON Schema). Honoured only where
+   * `capabilities.structuredOutput` is true: check it first (a backend without it does not look here).
+   */
+  format?: OutputFormat;
 }
+
+/** What generated text must be: a JSON object, or JSON matching a JSON Schema. */
+export type OutputFormat =
+  | { type: "json_object" }
+  | { type: "json_schema"; schema: Record<string, unknown>; name?: string; strict?: boolean };
 
 /** A generated token with its log-probability, and the most likely alternatives at that position. */
 export interface TokenLogprob {
@@ -120,6 +130,8 @@ export interface ModelCapabilities {
   logLikelihood: boolean;
   /** Whether `generate` can return per-token log-probabilities. */
   generateLogprobs: boolean;
+  /** Whether `generate` honours `format` (JSON output). Absent: it does not. */
+  structuredOutput?: boolean;
 }
 
 /** Facts about a loaded model. */

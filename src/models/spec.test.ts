@@ -35,4 +35,33 @@ describe("model spec strings", () => {
     }
     expect(() => parseModelSpec("gemini:pro")).toThrow(/unknown backend "gemini".*Expected llama:/);
   });
+
+  it("refuses unknown options and values that cannot be meant, naming them, before anything loads", () => {
+    const message = (spec: string) => {
+      try {
+        parseModelSpec(spec);
+      } catch (error) {
+        expect(error).toBeInstanceOf(ModelSpecError);
+        return (error as Error).message;
+      }
+      return "accepted";
+    };
+    expect(message("llama:m.gguf?foo=1")).toBe(
+      'invalid model spec "llama:m.gguf?foo=1": unknown option "foo"; llama: takes threads, context, parallel, scale, cpu, exactKv, deterministic',
+    );
+    expect(message("openai:m?threads=1")).toMatch(/unknown option "threads"; openai: takes baseUrl$/);
+    expect(message("llama:m.gguf?context=-5")).toMatch(/option context=-5 must be a whole number ≥ 16$/);
+    expect(message("llama:m.gguf?threads=1.5")).toMatch(/option threads=1\.5 must be a whole number ≥ 1$/);
+    expect(message("llama:m.gguf?threads=")).toMatch(/option threads= must be a whole number/);
+    expect(message("llama:m.gguf?scale=Infinity")).toMatch(/option scale=Infinity must be a number$/);
+    expect(message("llama:m.gguf?deterministic=yes")).toMatch(
+      /option deterministic=yes must be true or false \(or 1 or 0\)$/,
+    );
+    expect(message("llama:m.gguf?deterministic=0")).toBe("accepted");
+    expect(message("llama:m.gguf?cpu=yes")).toMatch(/option cpu=yes must be true or false/);
+    expect(message("llama:m.gguf?threads=1&threads=2")).toMatch(/option threads is given twice$/);
+    expect(message("openai:m?baseUrl=notaurl")).toMatch(/option baseUrl=notaurl is not a URL/);
+    expect(message("anthropic:m?baseUrl=ftp://x/v1")).toMatch(/is a ftp: URL, not http: or https:$/);
+    expect(message("llama:m.gguf?threads=2&context=4096&scale=-0.5&cpu&exactKv=1")).toBe("accepted");
+  });
 });

@@ -28,6 +28,8 @@ export interface MakeTestModelOptions {
   ropeFreqFactors?: Float32Array | "seeded";
   /** Adds `{arch}.rope.scaling.*` metadata. Default: none. */
   ropeScaling?: TestRopeScaling;
+  /** More metadata after the general keys (e.g. `general.source.url`, `general.base_model.*`). Default: none. */
+  metadata?: ReadonlyArray<readonly [string, GgufValue]>;
 }
 
 /** RoPE scaling metadata for {@link MakeTestModelOptions.ropeScaling}. */
@@ -65,6 +67,7 @@ export async function makeTestModel(options: MakeTestModelOptions): Promise<{ pa
       ),
     ],
     ["general.file_type", gguf.u32(fileTypes[type])],
+    ...(options.metadata ?? []).map(([key, value]): [string, GgufValue] => [key, value]),
     [`${arch}.context_length`, gguf.u32(preset.contextLength)],
     [`${arch}.embedding_length`, gguf.u32(dim)],
     [`${arch}.block_count`, gguf.u32(preset.blockCount)],

@@ -4,12 +4,21 @@ import { CaiError } from "../../errors/cai-error.js";
 /** A model spec string that cai cannot parse or resolve. */
 export class ModelSpecError extends CaiError {
   override readonly name = "ModelSpecError";
+  /**
+   * `showSyntax` (default true) ends the message with the spec forms cai reads; an error about one
+   * `?key=value` option leaves them out, as the form was right.
+   */
   constructor(
     readonly spec: string,
     reason: string,
+    { showSyntax = true }: { showSyntax?: boolean } = {},
   ) {
     super(
-      `invalid model spec "${spec}": ${reason}. Expected llama:FILE.gguf[+ADAPTER.gguf], llama:hf:REPO:QUANT, openai:MODEL or anthropic:MODEL (reward models: reward:DIR)`,
+      `invalid model spec "${spec}": ${reason}${
+        showSyntax
+          ? ". Expected llama:FILE.gguf[+ADAPTER.gguf], llama:hf:REPO:QUANT, openai:MODEL or anthropic:MODEL (reward models: reward:DIR)"
+          : ""
+      }`,
     );
   }
   static override isInstance(value: unknown): value is ModelSpecError {

@@ -1,6 +1,16 @@
 // The `llama:` backend: a GGUF model run in-process by llama.cpp (node-llama-cpp), with optional LoRA
-// adapters. Concurrent calls borrow parallel sequences of one context, so llama.cpp batches them.
-import type { LlamaContext, LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
+// adapters. By default every concurrent call gets a context of its own and tokens are evaluated so that
+// results depend only on the call (canonical-evaluation.ts); `deterministic: false` puts concurrent calls
+// on parallel sequences of one context instead, so llama.cpp batches them (faster, but a call's numbers
+// then vary slightly with what shares its batches).
+import type {
+  Llama,
+  LlamaContext,
+  LlamaContextOptions,
+  LlamaContextSequence,
+  LlamaModel,
+  Token,
+} from "node-llama-cpp";
 import { InvalidRequestError } from "../errors/invalid-request-error.js";
 import { ModelAbortedError } from "../errors/model-aborted-error.js";
 import { ModelLoadError } from "../errors/model-load-error.js";
@@ -17,6 +27,8 @@ import type {
   TokenLogprob,
 } from "../model.js";
 import { assertValidChoices, normaliseLogprobs, safeLog } from "../scoring.js";
+import { evaluateDistributions, syncSequence } from "./canonical-evaluation.js";
+import { grammarState, jsonGrammar } from "./json-grammar.js";
 import { LlamaPromptRenderer } from "./llama-prompt.js";
 import {
   acquireLlamaModel,
@@ -25,10 +37,12 @@ import {
   llamaRuntime,
   releaseLlamaModel,
 } from "./llama-runtime.js";
+import { checkLlamaFiles } from "./model-file-check.js";
 import { SequencePool } from "./sequence-pool.js";
 import { serializeSampling } from "./serial-sampling.js";
 import { TextStream } from "./text-stream.js";
 import { chooseThreads } from "./thread-choice.js";
+import { type DecodedToken, decodeBatched, decodePaired, type TokenSampling } from "./token-generation.js";
 
 /** A LoRA adapter file and the scale it is applied at (default 1). */
 export interface LlamaAdapter {
@@ -42,8 +56,16 @@ export interface LlamaModelOptions {
   adapters?: LlamaAdapter[];
   /** Context window per sequence, in tokens. Default: the model's training context, at most 8192 (few-shot critique prompts run long). */
   contextSize?: number;
-  /** Sequences run in parallel (concurrent calls beyond this wait). Default 4. */
+  /** Calls run at once (concurrent calls beyond this wait). Default 4. */
   parallel?: number;
+  /**
+   * Default true: results depend only on the call — the same texts and numbers at any concurrency, on a
+   * rerun and after a resume. Each running call gets a context of its own (made when first needed, each
+   * with `threads / parallel` threads, at least 1) and decoding evaluates two tokens per step (about 20%
+   * slower on one stream). False: concurrent calls share one context's parallel sequences, batched
+   * together by llama.cpp, which rounds a call's numbers differently depending on what shares its batch.
+   */
+  deterministic?: boolean;
   /** CPU threads; default `"auto"`: measured once per model file (see thread-choice.ts). */
   threads?: number | "auto";
   /** Default `"auto"`: a GPU when llama.cpp finds one. */
@@ -59,6 +81,7 @@ const capabilities: ModelCapabilities = {
   scoreChoices: "exact",
   logLikelihood: true,
   generateLogprobs: true,
+  structuredOutput: true,
 };
 
 /** How many tokens llama.cpp evaluates per batch when scoring; also caps one scoring call's length. */
@@ -69,26 +92,36 @@ export class LlamaLanguageModel implements LanguageModel {
   readonly provider = "llama";
   readonly capabilities = capabilities;
   private closed = false;
+  /** Next-token distributions recently computed, by the tokens before them (see promptLogprobs). */
+  private readonly recentDistributions = new Map<string, Map<Token, number>>();
 
   private constructor(
     readonly modelId: string,
     readonly fingerprint: string,
+    private readonly llama: Llama,
     private readonly model: LlamaModel,
-    private readonly context: LlamaContext,
+    private readonly contexts: LlamaContext[],
     private readonly pool: SequencePool,
     private readonly renderer: LlamaPromptRenderer,
     private readonly details: ModelInfo["details"],
+    private readonly deterministic: boolean,
+    private readonly contextSize: number,
   ) {}
 
   /** Loads `modelPath` (sharing its weights with other instances in this process) and opens a context. */
   static async load(modelPath: string, options: LlamaModelOptions = {}): Promise<LlamaLanguageModel> {
     const gpu = options.gpu ?? "auto";
     const adapters = options.adapters ?? [];
+    await checkLlamaFiles(
+      modelPath,
+      adapters.map((a) => a.path),
+    );
     const adapterKeys = await Promise.all(
       adapters.map(async (a) => `${await fileIdentity(a.path)}@${a.scale ?? 1}`),
     );
     const fileKey = await fileIdentity(modelPath);
     const model = await acquireLlamaModel(modelPath, gpu);
+    const contexts: LlamaContext[] = [];
     try {
       const llama = await llamaRuntime(gpu);
       const threads =
@@ -96,46 +129,70 @@ export class LlamaLanguageModel implements LanguageModel {
           ? options.threads
           : (await chooseThreads(llama, model, fileKey)).threads;
       const parallel = Math.max(1, options.parallel ?? 4);
+      const deterministic = options.deterministic ?? true;
       const contextSize = Math.min(
         options.contextSize ?? Math.min(model.trainContextSize, 8192),
         model.trainContextSize,
       );
-      const context = await model
-        .createContext({
-          contextSize,
-          sequences: parallel,
-          threads,
-          batchSize: defaultBatchSize,
-          flashAttention: false,
-          ...(options.exactKvCache
-            ? { experimentalKvCacheKeyType: "F32", experimentalKvCacheValueType: "F32" }
-            : {}),
-          ...(adapters.length > 0
-            ? { lora: { adapters: adapters.map((a) => ({ filePath: a.path, scale: a.scale ?? 1 })) } }
-            : {}),
-        })
-        .catch((error: unknown) => {
+      const contextOptions = (sequences: number, contextThreads: number): LlamaContextOptions => ({
+        contextSize,
+        sequences,
+        threads: contextThreads,
+        batchSize: defaultBatchSize,
+        flashAttention: false,
+        ...(options.exactKvCache
+          ? { experimentalKvCacheKeyType: "F32", experimentalKvCacheValueType: "F32" }
+          : {}),
+        ...(adapters.length > 0
+          ? { lora: { adapters: adapters.map((a) => ({ filePath: a.path, scale: a.scale ?? 1 })) } }
+          : {}),
+      });
+      const createContext = (sequences: number, contextThreads: number) =>
+        model.createContext(contextOptions(sequences, contextThreads)).catch((error: unknown) => {
           const reason = error instanceof Error ? error.message : String(error);
           const culprit = adapters.length > 0 ? adapters.map((a) => a.path).join("+") : modelPath;
           throw new ModelLoadError(culprit, `cannot create a context: ${reason}`, { cause: error });
         });
-      if (parallel > 1 && !serializeSampling(context))
-        throw new ModelLoadError(
-          modelPath,
-          "this node-llama-cpp cannot be made to read parallel sequences' logits safely; use parallel 1",
-        );
-      const sequences = Array.from({ length: parallel }, () => context.getSequence());
+      let pool: SequencePool;
+      // Deterministic: one context per running call, so no batch mixes calls; the threads are shared out.
+      const contextThreads = deterministic ? Math.max(1, Math.floor(threads / parallel)) : threads;
+      if (deterministic) {
+        const first = await createContext(1, contextThreads);
+        contexts.push(first);
+        pool = new SequencePool([first.getSequence()], {
+          max: parallel,
+          create: async () => {
+            const context = await createContext(1, contextThreads);
+            contexts.push(context);
+            return context.getSequence();
+          },
+        });
+      } else {
+        const context = await createContext(parallel, threads);
+        contexts.push(context);
+        if (parallel > 1 && !serializeSampling(context))
+          throw new ModelLoadError(
+            modelPath,
+            "this node-llama-cpp cannot be made to read parallel sequences' logits safely; use parallel 1",
+          );
+        pool = new SequencePool(Array.from({ length: parallel }, () => context.getSequence()));
+      }
       const name = options.name ?? modelPath.split(/[\\/]/).pop() ?? modelPath;
-      const fingerprint = ["llama", fileKey, ...adapterKeys, options.exactKvCache ? "kv-f32" : "kv-f16"].join(
-        "|",
-      );
+      const fingerprint = [
+        "llama",
+        fileKey,
+        ...adapterKeys,
+        options.exactKvCache ? "kv-f32" : "kv-f16",
+        deterministic ? "paired" : "batched",
+      ].join("|");
       const renderer = new LlamaPromptRenderer(model);
       return new LlamaLanguageModel(
         name,
         fingerprint,
+        llama,
         model,
-        context,
-        new SequencePool(sequences),
+        contexts,
+        pool,
         renderer,
         {
           file: modelPath,
@@ -143,20 +200,24 @@ export class LlamaLanguageModel implements LanguageModel {
           ...(adapters.length > 0
             ? { adapters: adapters.map((a) => `${a.path}@${a.scale ?? 1}`).join(" + ") }
             : {}),
-          threads,
+          threads: contextThreads,
           parallel,
+          deterministic,
           chatTemplate: renderer.templateName,
           sizeBytes: model.size,
         },
+        deterministic,
+        contextSize,
       );
     } catch (error) {
+      await Promise.all(contexts.map((context) => context.dispose()));
       await releaseLlamaModel(model);
       throw error;
     }
   }
 
   async info(): Promise<ModelInfo> {
-    return { contextSize: this.context.contextSize, details: { ...this.details } };
+    return { contextSize: this.contextSize, details: { ...this.details } };
   }
 
   async generate(options: GenerateOptions): Promise<GenerateResult> {
@@ -175,28 +236,27 @@ export class LlamaLanguageModel implements LanguageModel {
     const maxTokens = options.maxTokens ?? 256;
     this.assertFits(prompt.length + maxTokens, "the prompt plus max tokens");
     const topLogprobs = options.logprobs;
-    return this.withSequence(options.signal, async (sequence) => {
-      const toEvaluate = await syncSequence(sequence, prompt);
+    const grammar = options.format ? await jsonGrammar(this.llama, options.format) : undefined;
+    return this.withSequence(options.signal, prompt, async (sequence) => {
       const stream = new TextStream(options.stop ?? [], options.onText);
       const generated: Token[] = [];
       const logprobs: TokenLogprob[] = [];
       let finishReason: GenerateResult["finishReason"] = "length";
-      const temperature = options.temperature ?? 1;
-      const iterator = sequence.evaluateWithMetadata(
-        toEvaluate,
-        { probabilities: topLogprobs !== undefined },
-        {
-          temperature,
-          topP: options.topP ?? 1,
-          topK: 0,
-          minP: 0,
-          // Without this node-llama-cpp ends the iteration silently at end-of-generation, and a
-          // finished turn could not be told from running out of tokens.
-          yieldEogToken: true,
-          ...(options.seed !== undefined ? { seed: options.seed } : {}),
-        },
-      );
       if (maxTokens > 0) {
+        const toEvaluate = await syncSequence(sequence, prompt);
+        const sampling: TokenSampling = {
+          temperature: options.temperature ?? 1,
+          topP: options.topP ?? 1,
+          probabilities: topLogprobs !== undefined,
+          ...(options.seed !== undefined ? { seed: options.seed } : {}),
+          ...(grammar ? { grammar: grammarState(this.model, grammar) } : {}),
+        };
+        // A grammar needs node-llama-cpp's own loop (its paired steps take none): JSON output is decoded
+        // one token per step, so it is not bit-for-bit independent of what the context held before.
+        const iterator: AsyncGenerator<DecodedToken> =
+          this.deterministic && !grammar
+            ? decodePaired(sequence, toEvaluate, sampling, defaultBatchSize)
+            : decodeBatched(sequence, toEvaluate, sampling);
         for await (const output of iterator) {
           throwIfAborted(options.signal);
           if (this.model.isEogToken(output.token)) {
@@ -204,9 +264,8 @@ export class LlamaLanguageModel implements LanguageModel {
             break;
           }
           generated.push(output.token);
-          const probabilities = (output as { probabilities?: Map<Token, number> }).probabilities;
-          if (topLogprobs !== undefined && probabilities) {
-            logprobs.push(this.tokenLogprob(output.token, probabilities, topLogprobs));
+          if (topLogprobs !== undefined && output.probabilities) {
+            logprobs.push(this.tokenLogprob(output.token, output.probabilities, topLogprobs));
           }
           if (stream.update(this.model.detokenize(generated, false))) {
             finishReason = "stop";
@@ -246,15 +305,31 @@ export class LlamaLanguageModel implements LanguageModel {
     tokens: Token[],
     top: number,
     signal?: AbortSignal,
+    options: { from?: number } = {},
   ): Promise<Array<{ logprob: number; top: Array<{ token: Token; logprob: number }> } | null>> {
     this.assertFits(tokens.length, "the prompt");
-    return this.withSequence(signal, async (sequence) => {
-      const distributions = await evaluateDistributions(sequence, tokens.slice(0, -1), 0);
-      return tokens.map((token, i) => {
-        const distribution = distributions[i - 1];
-        if (i === 0 || !distribution) return null;
+    const from = Math.max(1, options.from ?? 1);
+    if (from >= tokens.length) return tokens.map(() => null);
+    const context = tokens.slice(0, -1);
+    // Only the last position wanted: the distribution after `context` may have just been computed.
+    const key = from === tokens.length - 1 ? context.join(",") : undefined;
+    const remembered = key === undefined ? undefined : this.recentDistributions.get(key);
+    const entries = (distributions: Array<Map<Token, number>>) =>
+      tokens.map((token, i) => {
+        const distribution = i >= from ? distributions[i - from] : undefined;
+        if (!distribution) return null;
         return { logprob: safeLog(distribution.get(token)), top: topEntries(distribution, top) };
       });
+    if (remembered) return entries([remembered]);
+    return this.withSequence(signal, context, async (sequence) => {
+      const distributions = await evaluateDistributions(sequence, context, from - 1, defaultBatchSize);
+      const [last] = distributions;
+      if (key !== undefined && last) {
+        this.recentDistributions.set(key, last);
+        if (this.recentDistributions.size > 16)
+          this.recentDistributions.delete(this.recentDistributions.keys().next().value as string);
+      }
+      return entries(distributions);
     });
   }
 
@@ -271,7 +346,7 @@ export class LlamaLanguageModel implements LanguageModel {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.context.dispose();
+    await Promise.all(this.contexts.map((context) => context.dispose()));
     await releaseLlamaModel(this.model);
   }
 
@@ -286,10 +361,15 @@ export class LlamaLanguageModel implements LanguageModel {
       prefix.length + Math.max(...tokens.map((t) => t.length)),
       "the prompt plus a continuation",
     );
-    return this.withSequence(signal, async (sequence) => {
+    return this.withSequence(signal, prefix, async (sequence) => {
       // The distribution after the prefix serves every continuation's first token; later tokens of
       // longer continuations need their own evaluation after the prefix.
-      const [afterPrefix] = await evaluateDistributions(sequence, prefix, prefix.length - 1);
+      const [afterPrefix] = await evaluateDistributions(
+        sequence,
+        prefix,
+        prefix.length - 1,
+        defaultBatchSize,
+      );
       if (!afterPrefix) throw new InvalidRequestError("the prompt is empty");
       const results: LogLikelihoodResult[] = [];
       for (const continuation of tokens) {
@@ -297,7 +377,9 @@ export class LlamaLanguageModel implements LanguageModel {
         const distributions = [afterPrefix];
         if (continuation.length > 1) {
           const whole = [...prefix, ...continuation.slice(0, -1)];
-          distributions.push(...(await evaluateDistributions(sequence, whole, prefix.length)));
+          distributions.push(
+            ...(await evaluateDistributions(sequence, whole, prefix.length, defaultBatchSize)),
+          );
         }
         let logprob = 0;
         let isGreedy = true;
@@ -324,20 +406,21 @@ export class LlamaLanguageModel implements LanguageModel {
   }
 
   private assertFits(tokens: number, what: string): void {
-    if (tokens > this.context.contextSize) {
+    if (tokens > this.contextSize) {
       throw new InvalidRequestError(
-        `${what} need ${tokens} tokens, more than the context size ${this.context.contextSize}; shorten it or load the model with a larger contextSize`,
+        `${what} need ${tokens} tokens, more than the context size ${this.contextSize}; shorten it or load the model with a larger contextSize`,
       );
     }
   }
 
   private withSequence<T>(
     signal: AbortSignal | undefined,
+    tokens: readonly Token[],
     work: (sequence: LlamaContextSequence) => Promise<T>,
   ) {
     if (this.closed) throw new InvalidRequestError(`model ${this.modelId} is closed`);
     throwIfAborted(signal);
-    return this.pool.with(signal, work).catch((error: unknown) => {
+    return this.pool.with(signal, work, tokens).catch((error: unknown) => {
       if (signal?.aborted) throw new ModelAbortedError(this.provider, { cause: error });
       throw error;
     });
@@ -346,50 +429,6 @@ export class LlamaLanguageModel implements LanguageModel {
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new ModelAbortedError("llama", { cause: signal.reason });
-}
-
-/**
- * Makes `sequence` hold a prefix of `tokens` (keeping what it already shares with them, so repeated
- * prompts are not re-evaluated) and returns the tokens still to evaluate: always at least one, since
- * the next-token distribution comes from evaluating the last token.
- */
-async function syncSequence(sequence: LlamaContextSequence, tokens: Token[]): Promise<Token[]> {
-  const shared = Math.min(sequence.compareContextTokens(tokens).firstDifferentIndex, tokens.length - 1);
-  if (shared < sequence.nextTokenIndex) {
-    await sequence.eraseContextTokenRanges([{ start: shared, end: sequence.nextTokenIndex }]);
-  }
-  return tokens.slice(shared);
-}
-
-/**
- * Evaluates `tokens` into `sequence` and returns the next-token distribution after each position from
- * `from` on (index 0 of the result is the distribution after `tokens[from]`). Probabilities are read
- * with no sampling options set, which gives llama.cpp's full softmax over the vocabulary.
- */
-async function evaluateDistributions(
-  sequence: LlamaContextSequence,
-  tokens: Token[],
-  from: number,
-): Promise<Array<Map<Token, number>>> {
-  const toEvaluate = await syncSequence(sequence, tokens);
-  const offset = tokens.length - toEvaluate.length;
-  if (offset > from) {
-    // The sequence already held positions we need distributions for: evaluate them again.
-    await sequence.eraseContextTokenRanges([{ start: from, end: sequence.nextTokenIndex }]);
-    return evaluateDistributions(sequence, tokens, from);
-  }
-  const output = await sequence.controlledEvaluate(
-    toEvaluate.map((token, i) =>
-      offset + i >= from ? [token, { generateNext: { probabilities: true } }] : token,
-    ),
-  );
-  const distributions: Array<Map<Token, number>> = [];
-  for (let i = from - offset; i < toEvaluate.length; i += 1) {
-    const probabilities = output[i]?.next.probabilities;
-    if (!probabilities) throw new InvalidRequestError("llama.cpp returned no probabilities");
-    distributions.push(probabilities);
-  }
-  return distributions;
 }
 
 function argmax(distribution: Map<Token, number>): Token | undefined {

@@ -91,7 +91,7 @@ describe("openai: backend against cai serve over the same model", () => {
     }
   });
 
-  it("chat prompts fall back to top_logprobs where the server cannot score the prompt, agreeing where the choices are listed", async () => {
+  it("chat prompts are read from one token's top_logprobs where the server cannot score the prompt: exact for choices listed as one token", async () => {
     const question = {
       messages: [{ role: "user" as const, content: "Which is better, (A) or (B)?" }],
       assistantPrefix: "The answer is: (",
@@ -110,9 +110,9 @@ describe("openai: backend against cai serve over the same model", () => {
     expect(choices).toHaveLength(2);
     const local = await llama.scoreChoices({ prompt: question, choices });
     const viaServer = await plain.scoreChoices({ prompt: question, choices });
-    expect(viaServer.method).toBe("top-logprobs");
-    viaServer.probabilities.forEach((p, i) => {
-      expect(Math.abs(p - (local.probabilities[i] ?? Number.NaN))).toBeLessThan(1e-4);
+    expect(viaServer.method).toBe("exact");
+    viaServer.logprobs.forEach((l, i) => {
+      expect(Math.abs(l - (local.logprobs[i] ?? Number.NaN))).toBeLessThan(1e-4);
     });
   });
 

@@ -1,13 +1,12 @@
 // The `openai:` backend: any OpenAI-compatible server (OpenAI, vLLM, llama.cpp server, Ollama, LM Studio,
 // `cai serve`) through the official SDK, which also retries transient faults (429, 5xx, network) with
-// exponential backoff and jitter, honouring Retry-After. Choices and log-likelihoods are scored as
-// lm-evaluation-harness scores such servers: `/v1/completions` with `echo` and `logprobs`, no new tokens.
+// exponential backoff and jitter, honouring Retry-After. Raw-text choices and log-likelihoods are scored
+// as lm-evaluation-harness scores such servers (`/v1/completions` with `echo` and `logprobs`); choices
+// after chat prompts as chat-choice-scoring.ts describes.
 import OpenAI from "openai";
 import { InvalidRequestError } from "../errors/invalid-request-error.js";
-import { ModelCallError } from "../errors/model-call-error.js";
 import { UnsupportedCapabilityError } from "../errors/unsupported-capability-error.js";
 import type {
-  ChatMessage,
   ChoiceScores,
   GenerateOptions,
   GenerateResult,
@@ -15,11 +14,14 @@ import type {
   LogLikelihoodOptions,
   LogLikelihoodResult,
   ModelCapabilities,
+  OutputFormat,
   ScoreChoicesOptions,
   TokenLogprob,
 } from "../model.js";
 import { assertValidChoices, normaliseLogprobs } from "../scoring.js";
 import { toModelError } from "../sdk-errors.js";
+import { ChatChoiceScorer } from "./chat-choice-scoring.js";
+import { choicesFromTop, type TopToken } from "./next-token-choices.js";
 
 /** Options of {@link OpenAILanguageModel}. */
 export interface OpenAIModelOptions {
@@ -31,7 +33,7 @@ export interface OpenAIModelOptions {
   maxRetries?: number;
   /** Per-request time limit in milliseconds. Default 10 minutes. */
   timeoutMs?: number;
-  /** How many alternatives to ask for when scoring through a chat completion's `top_logprobs`. Default 20. */
+  /** How many alternatives to ask for when scoring through `top_logprobs`. Default 20. */
   topLogprobs?: number;
 }
 
@@ -40,6 +42,8 @@ const capabilities: ModelCapabilities = {
   scoreChoices: "exact",
   logLikelihood: true,
   generateLogprobs: true,
+  // As OpenAI's `response_format`, which the server must honour.
+  structuredOutput: true,
 };
 
 /** A model behind an OpenAI-compatible HTTP API. */
@@ -51,8 +55,8 @@ export class OpenAILanguageModel implements LanguageModel {
   private readonly topLogprobs: number;
   /** Set once the server shows it cannot echo prompt log-probabilities; later calls go straight to the fallback. */
   private echoUnsupported = false;
-  /** Set once the server shows it cannot return a chat prompt's log-probabilities (vLLM's `prompt_logprobs`). */
-  private promptLogprobsUnsupported = false;
+  /** Scores choices after chat prompts, learning what the server can do. */
+  private readonly chatScorer: ChatChoiceScorer;
 
   constructor(
     readonly modelId: string,
@@ -73,6 +77,7 @@ export class OpenAILanguageModel implements LanguageModel {
     });
     this.topLogprobs = options.topLogprobs ?? 20;
     this.fingerprint = `openai|${this.client.baseURL}|${modelId}`;
+    this.chatScorer = new ChatChoiceScorer(this.client, modelId, this.topLogprobs, (o, r) => this.call(o, r));
   }
 
   async generate(options: GenerateOptions): Promise<GenerateResult> {
@@ -85,6 +90,7 @@ export class OpenAILanguageModel implements LanguageModel {
       ...(options.seed !== undefined ? { seed: options.seed } : {}),
       ...(options.stop?.length ? { stop: options.stop } : {}),
       ...(options.logprobs !== undefined ? { logprobs: true, top_logprobs: options.logprobs } : {}),
+      ...(options.format ? { response_format: responseFormat(options.format) } : {}),
     };
     return this.call(options, async (requestOptions) => {
       if (!options.onText) {
@@ -138,77 +144,14 @@ export class OpenAILanguageModel implements LanguageModel {
       // A choice merges with the prompt's last token in the server's tokenizer: read the first
       // token's alternatives after the prompt alone instead.
       if (echo.kind === "misaligned")
-        return choicesFromTop(await this.nextTokenByCompletion(prompt, options), options);
+        return choicesFromTop(await this.nextTokenByCompletion(prompt, options), options.choices);
     }
-    if (typeof prompt !== "string" && !this.promptLogprobsUnsupported) {
-      const exact = await this.scoreChatByPromptLogprobs(prompt, options);
-      if (exact) return exact;
-    }
-    return choicesFromTop(await this.nextTokenByChat(options), options);
-  }
-
-  /**
-   * Exact choice scores for a chat prompt from vLLM's `prompt_logprobs` (which `cai serve` also answers),
-   * split as the `llama:` backend splits them: the prompt alone and the prompt continued by each choice
-   * are sent as the (continued) assistant message, each choice's tokens are those after the prompt's, or —
-   * where a choice merges with the prompt's last token — after the last token every rendering shares.
-   * Undefined when the server gives no prompt log-probabilities (remembered) or no shared token is left
-   * (the caller falls back to the next token's alternatives).
-   */
-  private async scoreChatByPromptLogprobs(
-    prompt: Exclude<ScoreChoicesOptions["prompt"], string>,
-    options: ScoreChoicesOptions,
-  ): Promise<ChoiceScores | undefined> {
-    const prefix = prompt.assistantPrefix ?? "";
-    const request = async (continuation: string | undefined, scored: boolean) => {
-      const text = prefix + (continuation ?? "");
-      const body = {
-        model: this.modelId,
-        messages: text
-          ? [...prompt.messages, { role: "assistant" as const, content: text }]
-          : [...prompt.messages],
-        max_tokens: 1,
-        temperature: 0,
-        ...(text ? { continue_final_message: true, add_generation_prompt: false } : {}),
-        ...(scored ? { prompt_logprobs: 0 } : {}),
-      };
-      try {
-        return await this.call(options, (requestOptions) =>
-          this.client.chat.completions.create(body, requestOptions),
-        );
-      } catch (error) {
-        if (ModelCallError.isInstance(error) && error.status !== undefined && error.status < 500)
-          return undefined;
-        throw error;
-      }
-    };
-    // The prompt alone only for its token count (no prompt log-probabilities: they cost a full-vocabulary
-    // distribution per position); each choice with them.
-    const [alone, ...completions] = await Promise.all([
-      request(undefined, false),
-      ...options.choices.map((choice) => request(choice, true)),
-    ]);
-    const prefixLength = alone?.usage?.prompt_tokens;
-    const wholes = completions.map((c) => (c === undefined ? undefined : promptTokensOf(c)));
-    if (prefixLength === undefined || wholes.some((w) => w === undefined)) {
-      this.promptLogprobsUnsupported = true;
-      return undefined;
-    }
-    const lists = wholes as PromptToken[][];
-    const [first = []] = lists;
-    const sharedWith = (length: number) =>
-      lists.every((whole) => Array.from({ length }, (_, i) => i).every((i) => whole[i]?.id === first[i]?.id));
-    // As the llama: backend splits: after the prompt's tokens when every rendering keeps them; else (a
-    // choice merged with the prompt's last token) after the last token all renderings share.
-    let start = prefixLength;
-    if (!(first.length >= prefixLength && sharedWith(prefixLength))) {
-      start = 0;
-      while (start < prefixLength && sharedWith(start + 1)) start += 1;
-      if (start === 0) return undefined;
-    }
-    if (lists.some((whole) => whole.length <= start)) return undefined;
-    const logprobs = lists.map((whole) => whole.slice(start).reduce((sum, t) => sum + t.logprob, 0));
-    return { probabilities: normaliseLogprobs(logprobs), logprobs, method: "exact" };
+    if (typeof prompt !== "string") return this.chatScorer.score({ ...options, prompt });
+    // No raw-text scoring here: the next token's alternatives after the text as a user's message.
+    return this.chatScorer.fromNextToken({
+      ...options,
+      prompt: { messages: [{ role: "user", content: prompt }] },
+    });
   }
 
   async logLikelihood(options: LogLikelihoodOptions): Promise<LogLikelihoodResult> {
@@ -299,34 +242,6 @@ export class OpenAILanguageModel implements LanguageModel {
     return { kind: "scored", results };
   }
 
-  /**
-   * Fallback for chat prompts and servers without prompt log-probabilities: the alternatives for the
-   * first token of a greedy one-token chat completion (`top_logprobs`).
-   */
-  private async nextTokenByChat(options: ScoreChoicesOptions): Promise<TopToken[]> {
-    const { prompt } = options;
-    const messages: ChatMessage[] =
-      typeof prompt === "string" ? [{ role: "user", content: prompt }] : [...prompt.messages];
-    const prefix = typeof prompt === "string" ? undefined : prompt.assistantPrefix;
-    if (prefix) messages.push({ role: "assistant", content: prefix });
-    const completion = await this.call(options, (requestOptions) =>
-      this.client.chat.completions.create(
-        {
-          model: this.modelId,
-          messages,
-          max_tokens: 1,
-          temperature: 0,
-          logprobs: true,
-          top_logprobs: this.topLogprobs,
-          // vLLM's (and cai serve's) way to continue a prefilled assistant message.
-          ...(prefix ? { continue_final_message: true, add_generation_prompt: false } : {}),
-        },
-        requestOptions,
-      ),
-    );
-    return completion.choices[0]?.logprobs?.content?.[0]?.top_logprobs ?? [];
-  }
-
   /** The alternatives for the first token after a raw-text prompt (`/v1/completions`, `logprobs`). */
   private async nextTokenByCompletion(prompt: string, options: ScoreChoicesOptions): Promise<TopToken[]> {
     const completion = await this.call(options, (requestOptions) =>
@@ -361,69 +276,6 @@ type EchoScores =
   | { kind: "unsupported" }
   | { kind: "misaligned" };
 
-/** One prompt token with its log-probability, from vLLM's `prompt_logprobs`. */
-interface PromptToken {
-  readonly id: string;
-  readonly text: string;
-  readonly logprob: number;
-}
-
-/**
- * The prompt tokens of a chat completion's `prompt_logprobs` (asked with 0 alternatives, so each position
- * lists the prompt token alone); undefined when the response has none. The first position (null) is kept
- * as an empty token so positions stay aligned.
- */
-function promptTokensOf(completion: unknown): PromptToken[] | undefined {
-  const list = (completion as { prompt_logprobs?: unknown }).prompt_logprobs;
-  if (!Array.isArray(list) || list.length === 0) return undefined;
-  const tokens: PromptToken[] = [];
-  for (const entry of list) {
-    if (entry === null) {
-      tokens.push({ id: "", text: "", logprob: 0 });
-      continue;
-    }
-    if (typeof entry !== "object") return undefined;
-    const listed = Object.entries(entry as Record<string, { logprob?: unknown; decoded_token?: unknown }>);
-    // With more than one entry the prompt token is the one without a rank or with the worst one; with 0
-    // alternatives asked there is exactly one.
-    const [id, value] = listed.length === 1 ? (listed[0] as (typeof listed)[number]) : [undefined, undefined];
-    if (id === undefined || typeof value?.logprob !== "number") return undefined;
-    tokens.push({
-      id,
-      text: typeof value.decoded_token === "string" ? value.decoded_token : "",
-      logprob: value.logprob,
-    });
-  }
-  return tokens;
-}
-
-/** One listed alternative for the next token. */
-interface TopToken {
-  token: string;
-  logprob: number;
-}
-
-/**
- * Choice scores from a next-token alternatives list. A choice matches a listed token equal to it (or
- * to it with surrounding spaces); a choice not listed gets the unlisted probability mass shared among
- * such choices, capped at the least likely listed token's probability.
- */
-function choicesFromTop(top: TopToken[], options: ScoreChoicesOptions): ChoiceScores {
-  if (top.length === 0) {
-    throw new UnsupportedCapabilityError("openai", "score choices", "the server returned no top_logprobs");
-  }
-  const found = options.choices.map((choice) => {
-    const listed = top.find((t) => t.token === choice) ?? top.find((t) => t.token.trim() === choice.trim());
-    return listed?.logprob;
-  });
-  const listedMass = top.reduce((sum, t) => sum + Math.exp(t.logprob), 0);
-  const missing = found.filter((lp) => lp === undefined).length;
-  const floor = Math.min(...top.map((t) => t.logprob));
-  const share = missing > 0 ? Math.log(Math.max(1 - listedMass, 0) / missing) : floor;
-  const logprobs = found.map((lp) => lp ?? Math.min(share, floor));
-  return { probabilities: normaliseLogprobs(logprobs), logprobs, method: "top-logprobs" };
-}
-
 function chatLogprobs(
   content: OpenAI.Chat.Completions.ChatCompletionTokenLogprob[] | null | undefined,
 ): TokenLogprob[] {
@@ -438,4 +290,19 @@ function chatLogprobs(
 function isUnsupportedEndpoint(error: unknown): boolean {
   const status = (error as { status?: number }).status;
   return status === 404 || status === 400 || status === 405 || status === 422 || status === 501;
+}
+
+/** OpenAI's `response_format` for an output format. */
+function responseFormat(
+  format: OutputFormat,
+): OpenAI.ResponseFormatJSONObject | OpenAI.ResponseFormatJSONSchema {
+  if (format.type === "json_object") return { type: "json_object" };
+  return {
+    type: "json_schema",
+    json_schema: {
+      name: format.name ?? "output",
+      schema: format.schema,
+      ...(format.strict !== undefined ? { strict: format.strict } : {}),
+    },
+  };
 }
