@@ -1,5 +1,7 @@
-// Anthropic's error body, `{type: "error", error: {type, message}}`, for the `/v1/messages` route, so
-// the Anthropic SDK raises the right error class (its types follow the HTTP status).
+// Anthropic's error body, `{type: "error", error: {type, message}}`, for requests made the Anthropic way
+// (the Messages API, or any route asked with Anthropic's headers), so the Anthropic SDK raises the right
+// error class (its types follow the HTTP status).
+import type { FastifyRequest } from "fastify";
 import type { ApiError } from "./openai-errors.js";
 
 /** Anthropic's error body. */
@@ -36,8 +38,17 @@ export function anthropicErrorBody(error: ApiError): AnthropicErrorBody {
   return { type: "error", error: { type: anthropicErrorType(error.status), message: error.message } };
 }
 
-/** Whether a request path is answered in Anthropic's shapes (the Messages API). */
-export function isAnthropicPath(url: string): boolean {
-  const path = url.split("?")[0] ?? "";
-  return path === "/v1/messages" || path.startsWith("/v1/messages/");
+/**
+ * Whether a request is answered in Anthropic's shapes: the Messages API, or a shared route such as
+ * `/v1/models` asked with Anthropic's headers (`anthropic-version`, which its SDK always sends, or an
+ * `x-api-key` without OpenAI's `Authorization`).
+ */
+export function isAnthropicRequest(request: FastifyRequest): boolean {
+  const path = request.url.split("?")[0] ?? "";
+  if (path === "/v1/messages" || path.startsWith("/v1/messages/")) return true;
+  const { headers } = request;
+  return (
+    headers["anthropic-version"] !== undefined ||
+    (headers["x-api-key"] !== undefined && !headers.authorization)
+  );
 }

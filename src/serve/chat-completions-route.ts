@@ -1,22 +1,27 @@
 // `POST /v1/chat/completions`: OpenAI's chat API (plain and streamed) over any served `LanguageModel`,
-// with vLLM's `continue_final_message` for prefilled assistant answers and `prompt_logprobs` for scoring
-// a chat prompt's own tokens exactly.
+// with `response_format` (JSON) where the backend can constrain its output, vLLM's
+// `continue_final_message` for prefilled assistant answers and `prompt_logprobs` (with cai's
+// `prompt_logprobs_from` window) for scoring a chat prompt's own tokens exactly.
 import { randomUUID } from "node:crypto";
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply } from "fastify";
 import { LlamaLanguageModel } from "../models/llama/llama-language-model.js";
-import type { GenerateOptions, GenerateResult } from "../models/model.js";
+import type { GenerateOptions, GenerateResult, LanguageModel } from "../models/model.js";
 import { chatLogprobs } from "./logprobs-format.js";
 import { ApiError, openAIErrorBody, toApiError } from "./openai-errors.js";
 import {
   type ChatCompletionRequest,
   chatCompletionRequestSchema,
+  outputFormatOf,
   stopList,
   toChatMessages,
 } from "./openai-schemas.js";
 import { parseBody } from "./parse-body.js";
+import { chatPromptLogprobs } from "./prompt-logprobs.js";
+import { assertContinuable } from "./request-checks.js";
 import type { RequestScope } from "./request-scope.js";
 import type { ServerContext } from "./server-context.js";
 import { SseWriter } from "./sse.js";
+import { formatOption } from "./structured-output.js";
 
 /** Default `max_tokens` when a request sets none. */
 const defaultMaxTokens = 256;
@@ -32,33 +37,33 @@ export function registerChatCompletionsRoute(app: FastifyInstance, context: Serv
     context.scopes.with(reply, async (scope): Promise<unknown> => {
       const body = parseBody(chatCompletionRequestSchema, request.body);
       const { name, model } = context.models.resolve(body.model);
-      const options = generateOptions(body, model.capabilities.generateLogprobs, name);
+      const options = {
+        ...generateOptions(body, model.capabilities.generateLogprobs, name),
+        ...formatOption(outputFormatOf(body), model, name, "response_format"),
+      };
       const head = {
         id: `chatcmpl-${randomUUID().replaceAll("-", "")}`,
         created: Math.floor(Date.now() / 1000),
         model: name,
       };
-      if (body.stream && body.prompt_logprobs !== null && body.prompt_logprobs !== undefined)
-        throw new ApiError(
-          400,
-          "prompt_logprobs: not available with stream: true",
-          "invalid_request_error",
-          "invalid_value",
-          "prompt_logprobs",
-        );
+      const scoring = promptScoring(body, model, name);
       if (body.stream) {
         const includeUsage = body.stream_options?.include_usage === true;
         return streamChat(reply, scope, request.log, head, includeUsage, (onText) =>
           model.generate({ ...options, signal: scope.signal, onText }),
         );
       }
-      const promptLogprobs =
-        body.prompt_logprobs === null || body.prompt_logprobs === undefined
-          ? undefined
-          : await scope.run(
-              chatPromptLogprobs(model, name, options.messages, body.prompt_logprobs, scope.signal),
-            );
-      const result = await scope.run(model.generate({ ...options, signal: scope.signal }));
+      const scored = scoring
+        ? await scope.run(
+            chatPromptLogprobs(scoring.model, options.messages, scoring.top, scoring.from, scope.signal),
+          )
+        : undefined;
+      const promptLogprobs = scored?.entries;
+      // max_tokens 0 (only with prompt_logprobs): the prompt scored, nothing generated.
+      const result: GenerateResult =
+        scored && options.maxTokens === 0
+          ? { text: "", finishReason: "length", usage: { inputTokens: scored.tokenCount, outputTokens: 0 } }
+          : await scope.run(model.generate({ ...options, signal: scope.signal }));
       return {
         ...head,
         object: "chat.completion",
@@ -77,22 +82,35 @@ export function registerChatCompletionsRoute(app: FastifyInstance, context: Serv
   );
 }
 
-/** One prompt position of vLLM's `prompt_logprobs`: token id → its log-probability (and rank when known). */
-type PromptLogprobEntry = Record<string, { logprob: number; rank?: number; decoded_token: string }>;
-
 /**
- * vLLM's `prompt_logprobs` for a chat request: the messages rendered as the model sees them (a final
- * assistant message continued), then for each token after the first its log-probability given the
- * tokens before it, and the `top` most likely alternatives (`rank` 1…top; the prompt token's rank is
- * given when it is among them). Needs a model that can score its own prompt (the `llama:` backend).
+ * What a request's `prompt_logprobs` asks for (none when absent), checked: the model must score its own
+ * prompt (the `llama:` backend), and not in a stream.
  */
-async function chatPromptLogprobs(
-  model: unknown,
+function promptScoring(
+  body: ChatCompletionRequest,
+  model: LanguageModel,
   name: string,
-  messages: GenerateOptions["messages"],
-  top: number,
-  signal: AbortSignal,
-): Promise<Array<PromptLogprobEntry | null>> {
+): { model: LlamaLanguageModel; top: number; from: number } | undefined {
+  const top = body.prompt_logprobs;
+  if (top === null || top === undefined) {
+    if (body.prompt_logprobs_from !== null && body.prompt_logprobs_from !== undefined)
+      throw new ApiError(
+        400,
+        "prompt_logprobs_from: requires prompt_logprobs",
+        "invalid_request_error",
+        "invalid_value",
+        "prompt_logprobs_from",
+      );
+    return undefined;
+  }
+  if (body.stream)
+    throw new ApiError(
+      400,
+      "prompt_logprobs: not available with stream: true",
+      "invalid_request_error",
+      "invalid_value",
+      "prompt_logprobs",
+    );
   if (!(model instanceof LlamaLanguageModel))
     throw new ApiError(
       400,
@@ -101,27 +119,7 @@ async function chatPromptLogprobs(
       "unsupported_capability",
       "prompt_logprobs",
     );
-  const tokens = model.prompts.chatTokens(messages);
-  const scored = await model.promptLogprobs(tokens, top, signal);
-  return scored.map((entry, i) => {
-    const token = tokens[i];
-    if (entry === null || token === undefined) return null;
-    const result: PromptLogprobEntry = {};
-    entry.top.forEach((alternative, k) => {
-      result[String(alternative.token)] = {
-        logprob: alternative.logprob,
-        rank: k + 1,
-        decoded_token: model.detokenize([alternative.token], { special: true }),
-      };
-    });
-    const rank = entry.top.findIndex((alternative) => alternative.token === token);
-    result[String(token)] = {
-      logprob: entry.logprob,
-      ...(rank >= 0 ? { rank: rank + 1 } : {}),
-      decoded_token: model.detokenize([token], { special: true }),
-    };
-    return result;
-  });
+  return { model, top, from: body.prompt_logprobs_from ?? 0 };
 }
 
 /** The generation options a request asks for (without signal and streaming callback). */
@@ -132,15 +130,7 @@ function generateOptions(
 ): GenerateOptions {
   const messages = toChatMessages(body.messages);
   if (body.continue_final_message) {
-    if (messages[messages.length - 1]?.role !== "assistant") {
-      throw new ApiError(
-        400,
-        "continue_final_message: the last message must be the assistant's, to be continued",
-        "invalid_request_error",
-        "invalid_value",
-        "continue_final_message",
-      );
-    }
+    assertContinuable(messages);
     if (body.add_generation_prompt === true) {
       throw new ApiError(
         400,
@@ -169,9 +159,20 @@ function generateOptions(
       "logprobs",
     );
   }
+  const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? defaultMaxTokens;
+  if (maxTokens === 0 && (body.prompt_logprobs === null || body.prompt_logprobs === undefined)) {
+    const param = body.max_completion_tokens === 0 ? "max_completion_tokens" : "max_tokens";
+    throw new ApiError(
+      400,
+      `${param}: must be at least 1 (0 only with prompt_logprobs, to score the prompt alone)`,
+      "invalid_request_error",
+      "invalid_value",
+      param,
+    );
+  }
   return {
     messages,
-    maxTokens: body.max_completion_tokens ?? body.max_tokens ?? defaultMaxTokens,
+    maxTokens,
     temperature: body.temperature ?? 1,
     topP: body.top_p ?? 1,
     ...(body.seed !== null && body.seed !== undefined ? { seed: body.seed } : {}),

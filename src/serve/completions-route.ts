@@ -1,19 +1,29 @@
-// `POST /v1/completions`: OpenAI's legacy raw-text API, for llama.cpp models loaded in this process, with
-// `echo` + `logprobs` scoring of the prompt's own tokens as lm-evaluation-harness (and cai's `openai:`
-// backend) use it to compute log-likelihoods.
+// `POST /v1/completions`: OpenAI's legacy raw-text API (plain and streamed), for llama.cpp models loaded
+// in this process, with `echo` + `logprobs` scoring of the prompt's own tokens as lm-evaluation-harness
+// (and cai's `openai:` backend) use it to compute log-likelihoods.
 import { randomUUID } from "node:crypto";
-import type { FastifyInstance } from "fastify";
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply } from "fastify";
 import { LlamaLanguageModel } from "../models/llama/llama-language-model.js";
 import type { GenerateResult } from "../models/model.js";
 import { type CompletionLogprobs, completionLogprobs, type ScoredToken } from "./logprobs-format.js";
-import { ApiError } from "./openai-errors.js";
+import { ApiError, openAIErrorBody, toApiError } from "./openai-errors.js";
 import { type CompletionRequest, completionRequestSchema, stopList } from "./openai-schemas.js";
 import { parseBody } from "./parse-body.js";
+import { scorePromptTokens } from "./prompt-logprobs.js";
+import type { RequestScope } from "./request-scope.js";
 import type { ServerContext } from "./server-context.js";
+import { SseWriter } from "./sse.js";
 import { generatedTokenOffsets, promptTokenOffsets } from "./token-offsets.js";
 
 /** Default `max_tokens`, as OpenAI's. */
 const defaultMaxTokens = 16;
+
+/** One prompt's answer: its choice and token counts. */
+interface CompletedPrompt {
+  choice: CompletionChoice;
+  promptTokens: number;
+  completionTokens: number;
+}
 
 /** One choice of a text completion. */
 interface CompletionChoice {
@@ -48,35 +58,84 @@ export function registerCompletionsRoute(app: FastifyInstance, context: ServerCo
           "model",
         );
       }
-      if (body.stream) {
-        throw new ApiError(
-          400,
-          "stream: streaming is not supported on /v1/completions",
-          "invalid_request_error",
-          "invalid_value",
-          "stream",
-        );
-      }
       const prompts = typeof body.prompt === "string" ? [body.prompt] : body.prompt;
-      const results = await scope.run(
-        Promise.all(prompts.map((prompt, index) => completeOne(model, prompt, index, body, scope.signal))),
-      );
-      const promptTokens = results.reduce((sum, r) => sum + r.promptTokens, 0);
-      const completionTokens = results.reduce((sum, r) => sum + r.completionTokens, 0);
-      return {
+      const head = {
         id: `cmpl-${randomUUID().replaceAll("-", "")}`,
         object: "text_completion",
         created: Math.floor(Date.now() / 1000),
         model: name,
-        choices: results.map((r) => r.choice),
-        usage: {
-          prompt_tokens: promptTokens,
-          completion_tokens: completionTokens,
-          total_tokens: promptTokens + completionTokens,
-        },
       };
+      const completeAll = (onText?: (index: number, delta: string) => void) =>
+        Promise.all(
+          prompts.map((prompt, index) =>
+            completeOne(model, prompt, index, body, scope.signal, onText && ((d) => onText(index, d))),
+          ),
+        );
+      if (body.stream) {
+        const includeUsage = body.stream_options?.include_usage === true;
+        return streamCompletions(reply, scope, request.log, head, includeUsage, completeAll);
+      }
+      const results = await scope.run(completeAll());
+      return { ...head, choices: results.map((r) => r.choice), usage: usageOf(results) };
     }),
   );
+}
+
+/** The usage of one request: its choices' tokens summed. */
+function usageOf(results: readonly CompletedPrompt[]) {
+  const promptTokens = results.reduce((sum, r) => sum + r.promptTokens, 0);
+  const completionTokens = results.reduce((sum, r) => sum + r.completionTokens, 0);
+  return {
+    prompt_tokens: promptTokens,
+    completion_tokens: completionTokens,
+    total_tokens: promptTokens + completionTokens,
+  };
+}
+
+/**
+ * Streams completions as `text_completion` chunks: each piece of text as generated (the prompt first,
+ * with `echo`), tagged with its prompt's `index`; then per prompt a chunk with its finish reason and,
+ * when asked, the `logprobs` of all its tokens (chunks before carry none); the usage (with
+ * `stream_options.include_usage`) and `[DONE]`. Errors after the first chunk are sent as an `{error}`
+ * event, which the OpenAI SDK raises.
+ */
+async function streamCompletions(
+  reply: FastifyReply,
+  scope: RequestScope,
+  log: FastifyBaseLogger,
+  head: { id: string; object: string; created: number; model: string },
+  includeUsage: boolean,
+  completeAll: (onText: (index: number, delta: string) => void) => Promise<CompletedPrompt[]>,
+): Promise<FastifyReply> {
+  const sse = new SseWriter(reply);
+  const chunk = (choices: unknown[]) => ({ ...head, choices, ...(includeUsage ? { usage: null } : {}) });
+  try {
+    const results = await scope.run(
+      completeAll((index, delta) => {
+        if (!delta || scope.reason) return;
+        sse.data(chunk([{ index, text: delta, logprobs: null, finish_reason: null }]));
+      }),
+    );
+    for (const { choice } of results) {
+      sse.data(
+        chunk([
+          { index: choice.index, text: "", logprobs: choice.logprobs, finish_reason: choice.finish_reason },
+        ]),
+      );
+    }
+    if (includeUsage) sse.data({ ...chunk([]), usage: usageOf(results) });
+    sse.data("[DONE]");
+  } catch (error) {
+    // Before the first event, fastify still owns the reply: its error handler answers in JSON.
+    if (!sse.started) throw error;
+    const api = toApiError(error);
+    if (api.status >= 500 && api.status !== 503 && api.status !== 504)
+      log.error({ err: error }, "completion stream failed");
+    if (api.code !== "client_closed") sse.data(openAIErrorBody(api));
+  } finally {
+    sse.end();
+  }
+  return reply;
 }
 
 /** Scores (with `echo` and `logprobs`) and continues one prompt. */
@@ -86,7 +145,8 @@ async function completeOne(
   index: number,
   body: CompletionRequest,
   signal: AbortSignal,
-): Promise<{ choice: CompletionChoice; promptTokens: number; completionTokens: number }> {
+  onText?: (delta: string) => void,
+): Promise<CompletedPrompt> {
   const tokens = model.prompts.textTokens(prompt);
   if (tokens.length === 0) {
     throw new ApiError(
@@ -100,11 +160,8 @@ async function completeOne(
   const maxTokens = body.max_tokens ?? defaultMaxTokens;
   // The first token is conditioned on nothing: it has no log-probability.
   const promptScores =
-    echo && top !== undefined
-      ? tokens.length > 1
-        ? await model.promptLogprobs(tokens, top, signal)
-        : [null]
-      : undefined;
+    echo && top !== undefined ? await scorePromptTokens(model, tokens, top, 0, signal) : undefined;
+  if (echo) onText?.(prompt);
   let generated: GenerateResult | undefined;
   if (maxTokens > 0) {
     generated = await model.complete({
@@ -115,6 +172,7 @@ async function completeOne(
       ...(body.seed !== null && body.seed !== undefined ? { seed: body.seed } : {}),
       stop: stopList(body.stop),
       ...(top !== undefined ? { logprobs: top } : {}),
+      ...(onText ? { onText } : {}),
       signal,
     });
   }

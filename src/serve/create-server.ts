@@ -1,17 +1,20 @@
 // Builds and starts the OpenAI- (and Anthropic-) compatible HTTP server for models loaded in-process:
-// options, API-key check, JSON errors for everything (413, 415, 404…), `/health` and `/v1/models`.
+// options, API-key check, JSON errors for everything (413, 415, 404…) in the caller's shape, `/health`,
+// and the routes.
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { LanguageModel } from "../models/model.js";
-import { anthropicErrorBody, isAnthropicPath } from "./anthropic-errors.js";
+import { anthropicErrorBody, isAnthropicRequest } from "./anthropic-errors.js";
 import { registerChatCompletionsRoute } from "./chat-completions-route.js";
 import { registerCompletionsRoute } from "./completions-route.js";
-import { registerMessagesRoute } from "./messages-route.js";
+import { registerCountTokensRoute, registerMessagesRoute } from "./messages-route.js";
 import { ModelRegistry } from "./model-registry.js";
+import { registerModelsRoutes } from "./models-route.js";
 import { ApiError, openAIErrorBody, toApiError } from "./openai-errors.js";
 import { RequestScopes } from "./request-scope.js";
 import type { ServerContext } from "./server-context.js";
+import { registerTokenizeRoute } from "./tokenize-route.js";
 
 /** Options of {@link startServer} and {@link buildServer}. */
 export interface ServeOptions {
@@ -22,8 +25,8 @@ export interface ServeOptions {
   /** Default 8080; 0 picks any free port. */
   port?: number;
   /**
-   * When set, every `/v1` route requires `Authorization: Bearer KEY` (`/v1/messages` also takes
-   * `x-api-key: KEY`, as Anthropic's API does); others get 401. `/health` stays open.
+   * When set, every `/v1` route and `/tokenize` require `Authorization: Bearer KEY` (or `x-api-key: KEY`,
+   * as Anthropic's API takes it); others get 401. `/health` stays open.
    */
   apiKey?: string;
   /** Largest request body accepted; larger ones get 413. Default 4 MiB. */
@@ -56,21 +59,33 @@ function digest(value: string): Buffer {
   return createHash("sha256").update(value).digest();
 }
 
-/** Whether a request carries the API key: as a Bearer token, or (Anthropic's route) in `x-api-key`. */
+/** Whether a request carries the API key: as a Bearer token (OpenAI's way) or in `x-api-key` (Anthropic's). */
 function hasApiKey(request: FastifyRequest, expected: Buffer): boolean {
   const candidates: string[] = [];
   const bearer = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? "")?.[1];
   if (bearer) candidates.push(bearer.trim());
   const headerKey = request.headers["x-api-key"];
-  if (isAnthropicPath(request.url) && typeof headerKey === "string") candidates.push(headerKey);
+  if (typeof headerKey === "string") candidates.push(headerKey);
   return candidates.some((key) => timingSafeEqual(digest(key), expected));
 }
 
-/** Sends an error in the shape the route's clients expect (Anthropic's on `/v1/messages`, else OpenAI's). */
+/** Sends an error in the shape the caller expects (Anthropic's to Anthropic's clients, else OpenAI's). */
 function sendError(request: FastifyRequest, reply: FastifyReply, error: ApiError): FastifyReply {
-  const body = isAnthropicPath(request.url) ? anthropicErrorBody(error) : openAIErrorBody(error);
+  const body = isAnthropicRequest(request) ? anthropicErrorBody(error) : openAIErrorBody(error);
   return reply.status(error.status).type("application/json; charset=utf-8").send(body);
 }
+
+/** What this server answers, for the 404 of any other route. */
+const servedRoutes = [
+  "GET /v1/models",
+  "GET /v1/models/{id}",
+  "POST /v1/chat/completions",
+  "POST /v1/completions",
+  "POST /v1/messages",
+  "POST /v1/messages/count_tokens",
+  "POST /tokenize",
+  "GET /health",
+].join(", ");
 
 /**
  * The server's fastify instance, not yet listening: for `inject()` in tests, or to add routes. The
@@ -99,7 +114,7 @@ export function buildServer(options: ServeOptions): FastifyInstance {
       reply,
       new ApiError(
         404,
-        `no route ${request.method} ${request.url.split("?")[0]}`,
+        `no route ${request.method} ${request.url.split("?")[0]}; cai serve answers ${servedRoutes}`,
         "invalid_request_error",
         "not_found",
       ),
@@ -111,7 +126,8 @@ export function buildServer(options: ServeOptions): FastifyInstance {
     const expected = digest(apiKey);
     app.addHook("onRequest", async (request) => {
       const path = request.url.split("?")[0] ?? "";
-      if ((path === "/v1" || path.startsWith("/v1/")) && !hasApiKey(request, expected)) {
+      const guarded = path === "/v1" || path.startsWith("/v1/") || path === "/tokenize";
+      if (guarded && !hasApiKey(request, expected)) {
         throw new ApiError(401, "invalid or missing API key", "invalid_request_error", "invalid_api_key");
       }
     });
@@ -120,18 +136,23 @@ export function buildServer(options: ServeOptions): FastifyInstance {
   app.addHook("preClose", async () => context.scopes.stopAll());
 
   app.get("/health", async () => ({ status: "ok", models: context.models.names }));
-  app.get("/v1/models", async () => ({
-    object: "list",
-    data: context.models.names.map((id) => ({
-      id,
-      object: "model",
-      created: context.models.created,
-      owned_by: "cai",
-    })),
-  }));
   registerChatCompletionsRoute(app, context);
   registerCompletionsRoute(app, context);
   registerMessagesRoute(app, context);
+  registerCountTokensRoute(app, context);
+  registerModelsRoutes(app, context);
+  registerTokenizeRoute(app, context);
+  // OpenAI's newer Responses API is not served: say so, rather than a bare "no route".
+  const responses = async () => {
+    throw new ApiError(
+      404,
+      "/v1/responses (OpenAI's Responses API) is not served by cai serve; use POST /v1/chat/completions",
+      "invalid_request_error",
+      "unsupported_endpoint",
+    );
+  };
+  app.all("/v1/responses", responses);
+  app.all("/v1/responses/*", responses);
   return app;
 }
 

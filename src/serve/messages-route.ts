@@ -1,15 +1,23 @@
 // `POST /v1/messages`: Anthropic's Messages API (text only, plain and streamed) over any served
-// `LanguageModel`, so the `anthropic:` backend and the official SDK can run against a local model.
+// `LanguageModel`, so the `anthropic:` backend and the official SDK can run against a local model; and
+// `POST /v1/messages/count_tokens`, the input tokens `messages.create` would report.
 import { randomUUID } from "node:crypto";
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply } from "fastify";
 import type { GenerateOptions, GenerateResult } from "../models/model.js";
 import { anthropicErrorBody } from "./anthropic-errors.js";
-import { messagesRequestSchema, toChatMessages } from "./anthropic-schemas.js";
+import {
+  countTokensRequestSchema,
+  messagesRequestSchema,
+  outputFormatOf,
+  toChatMessages,
+} from "./anthropic-schemas.js";
 import { toApiError } from "./openai-errors.js";
 import { parseBody } from "./parse-body.js";
+import { tokenizingModel } from "./request-checks.js";
 import type { RequestScope } from "./request-scope.js";
 import type { ServerContext } from "./server-context.js";
 import { SseWriter } from "./sse.js";
+import { formatOption } from "./structured-output.js";
 
 /** Anthropic's stop reasons that a generation can end with here. */
 type StopReason = "end_turn" | "max_tokens" | "stop_sequence";
@@ -32,6 +40,7 @@ export function registerMessagesRoute(app: FastifyInstance, context: ServerConte
         topP: body.top_p ?? 1,
         stop: stops,
         ...(stops.length > 0 && model.capabilities.generateLogprobs ? { logprobs: 0 } : {}),
+        ...formatOption(outputFormatOf(body), model, name, "output_config.format"),
         signal: scope.signal,
       };
       const head = {
@@ -64,6 +73,19 @@ export function registerMessagesRoute(app: FastifyInstance, context: ServerConte
       };
     }),
   );
+}
+
+/**
+ * Registers `POST /v1/messages/count_tokens`: the conversation's tokens as the model sees them (its chat
+ * template applied, the assistant's turn opened), which is what `messages.create` reports as
+ * `input_tokens`. Needs the model's tokenizer (the `llama:` backend).
+ */
+export function registerCountTokensRoute(app: FastifyInstance, context: ServerContext): void {
+  app.post("/v1/messages/count_tokens", async (request) => {
+    const body = parseBody(countTokensRequestSchema, request.body);
+    const { model } = tokenizingModel(context, body.model);
+    return { input_tokens: model.prompts.chatTokens(toChatMessages(body)).length };
+  });
 }
 
 /**

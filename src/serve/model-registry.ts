@@ -29,18 +29,31 @@ export class ModelRegistry {
     return [...this.byName.keys()];
   }
 
+  /** The model called `name`, if this server serves one (no default). */
+  find(name: string): ServedModel | undefined {
+    return this.byName.get(name);
+  }
+
+  /** Every served model, the default first. */
+  get all(): ServedModel[] {
+    return [...this.byName.values()];
+  }
+
   /** The model called `name`, or the default one when `name` is absent or empty. */
   resolve(name: string | null | undefined): ServedModel {
     const served = name ? this.byName.get(name) : this.byName.values().next().value;
-    if (!served) {
-      throw new ApiError(
-        404,
-        `The model \`${name}\` does not exist; this server has: ${this.names.join(", ")}`,
-        "invalid_request_error",
-        "model_not_found",
-        "model",
-      );
-    }
+    if (!served) throw this.notFound(String(name));
     return served;
+  }
+
+  /** The 404 for a model this server does not serve, listing those it does. */
+  notFound(name: string): ApiError {
+    return new ApiError(
+      404,
+      `The model \`${name}\` does not exist; this server has: ${this.names.join(", ")}`,
+      "invalid_request_error",
+      "model_not_found",
+      "model",
+    );
   }
 }

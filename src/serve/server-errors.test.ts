@@ -135,9 +135,13 @@ describe("serve: HTTP errors, auth, limits and timeouts", () => {
     expect(n2.status).toBe(400);
     expect((await errorOf(n2)).message).toContain("n:");
 
-    const stream = await post(server, "/v1/completions", { prompt: "Hi", stream: true });
-    expect(stream.status).toBe(400);
-    expect((await errorOf(stream)).param).toBe("stream");
+    const suffix = await post(server, "/v1/completions", { prompt: "Hi", suffix: "end" });
+    expect(suffix.status).toBe(400);
+    expect(await errorOf(suffix)).toMatchObject({ param: "suffix", code: "unsupported_parameter" });
+
+    const unknown = await post(server, "/v1/chat/completions", { ...chat, temprature: 0.5 });
+    expect(unknown.status).toBe(400);
+    expect(await errorOf(unknown)).toMatchObject({ param: "temprature", code: "unknown_parameter" });
   });
 
   it("answers 404 to an unknown model (listing the served ones) and to an unknown route, in JSON", async () => {
