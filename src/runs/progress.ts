@@ -1,10 +1,21 @@
-// Progress of a long run: a self-redrawing line on a terminal, plain periodic lines in logs and CI.
-// Hand-written: bar libraries (cli-progress…) draw on a TTY but do not write the periodic plain lines
-// wanted when output goes to a file, and the whole thing is a few lines.
+// Progress of a long run: a self-redrawing line on a terminal, plain periodic lines in logs and CI, and
+// a first line saying what a resumed run finds done. Hand-written: bar libraries (cli-progress…) draw on
+// a TTY but do not write the periodic plain lines wanted when output goes to a file, and the whole
+// thing is a few lines.
+
+/** Where a run stands as an invocation starts on it. */
+export interface RunStart {
+  runDir: string;
+  total: number;
+  /** Records done by earlier invocations. */
+  done: number;
+  /** Records this invocation works on: pending ones, and failed ones with attempts left. */
+  todo: number;
+}
 
 /** Receives progress as records finish. */
 export interface ProgressReporter {
-  start(total: number, alreadyDone: number): void;
+  start(run: RunStart): void;
   update(done: number, failed: number): void;
   finish(done: number, failed: number): void;
 }
@@ -12,14 +23,20 @@ export interface ProgressReporter {
 /** Options of {@link createProgress}. */
 export interface ProgressOptions {
   label: string;
+  /** What the records are, for messages ("prompts", "pairs"). Default "records". */
+  unit?: string;
   stream?: NodeJS.WriteStream;
   /** Seconds between plain lines when not on a terminal. Default 10. */
   plainEverySeconds?: number;
 }
 
-/** A reporter for `stream` (default stderr): a bar on a TTY, else a line every few seconds. */
+/**
+ * A reporter for `stream` (default stderr): a bar on a TTY, else a line every few seconds; a resumed
+ * run first says what it skips ("resuming runs/x: 212/400 prompts done before, 188 to do").
+ */
 export function createProgress({
   label,
+  unit = "records",
   stream = process.stderr,
   plainEverySeconds = 10,
 }: ProgressOptions): ProgressReporter {
@@ -35,12 +52,18 @@ export function createProgress({
     return `${label}: ${done}/${total} done, ${failed} failed, ${rate.toFixed(2)}/s${eta}`;
   };
   return {
-    start(count, alreadyDone) {
-      total = count;
-      startDone = alreadyDone;
+    start(run) {
+      total = run.total;
+      startDone = run.done;
       started = performance.now();
       lastPlain = started;
-      stream.write(`${line(alreadyDone, 0)}${stream.isTTY ? "" : "\n"}`);
+      const givenUp = run.total - run.done - run.todo;
+      if (run.done > 0 || givenUp > 0)
+        stream.write(
+          `${label}: resuming ${run.runDir}: ${run.done}/${run.total} ${unit} done before, ${run.todo} to do` +
+            `${givenUp > 0 ? `, ${givenUp} failed too often to retry (--max-attempts)` : ""}\n`,
+        );
+      stream.write(`${line(run.done, 0)}${stream.isTTY ? "" : "\n"}`);
     },
     update(done, failed) {
       if (stream.isTTY) {

@@ -39,7 +39,7 @@ export async function runRecords<Input, Result>(
   const { store, stop, progress } = options;
   const todo = store.todo<Input>(options.maxAttempts ?? 3);
   const before = store.counts();
-  progress?.start(before.total, before.done);
+  progress?.start({ runDir: store.dir, total: before.total, done: before.done, todo: todo.length });
   const outcome: RunLoopOutcome = { attempted: 0, succeeded: 0, failed: 0, interrupted: false };
   let next = 0;
   const worker = async () => {

@@ -1,12 +1,14 @@
 // A run's durable state: one SQLite database per run directory holding the run's identity (stage,
 // config and constitution hashes) and every record with its status, attempts, result and last error.
-// Each record's result is committed in its own transaction, so a crash loses only calls in flight.
+// Each record's result is committed in its own transaction, so a crash loses only calls in flight. A
+// store opened for work holds the run directory's lock (one process per run); readers take none.
 import { existsSync, mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { CaiError } from "../errors/cai-error.js";
 import { canonicalJson } from "../io/canonical-json.js";
 import { RunChangedError } from "./run-changed-error.js";
+import { lockRunDir, type RunDirLock } from "./run-dir-lock.js";
 
 /** What identifies a run: resuming requires the same stage, config and constitution. */
 export interface RunIdentity {
@@ -56,13 +58,30 @@ export class RunStore {
   private constructor(
     readonly dir: string,
     private readonly db: Database.Database,
+    private readonly lock?: RunDirLock,
   ) {}
 
   /**
-   * Opens the run in `dir`, creating it if new. An existing run must have the same identity, else
+   * Opens the run in `dir`, creating it if new, and holds its lock until {@link close}: another process
+   * working there gives {@link RunDirInUseError}. An existing run must have the same identity, else
    * {@link RunChangedError}; `restart` discards the old run first.
    */
   static open(dir: string, identity: RunIdentity, { restart = false } = {}): RunStore {
+    const lock = lockRunDir(dir);
+    try {
+      return RunStore.openLocked(dir, identity, restart, lock);
+    } catch (error) {
+      lock.release();
+      throw error;
+    }
+  }
+
+  private static openLocked(
+    dir: string,
+    identity: RunIdentity,
+    restart: boolean,
+    lock: RunDirLock,
+  ): RunStore {
     const file = path.join(dir, runDatabaseName);
     if (restart) {
       for (const suffix of ["", "-wal", "-shm"]) rmSync(file + suffix, { force: true });
@@ -86,7 +105,7 @@ export class RunStore {
       );
       CREATE INDEX IF NOT EXISTS records_by_status ON records (status, position);
     `);
-    const store = new RunStore(dir, db);
+    const store = new RunStore(dir, db, lock);
     store.claimIdentity(identity);
     return store;
   }
@@ -217,6 +236,7 @@ export class RunStore {
 
   close(): void {
     this.db.close();
+    this.lock?.release();
   }
 }
 

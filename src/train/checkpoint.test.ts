@@ -1,6 +1,6 @@
 // Checkpoints: an exact round trip of variables, AdamW state, position and history; the newest file wins;
-// mismatched or malformed checkpoints are refused.
-import { mkdtemp, readdir, writeFile } from "node:fs/promises";
+// mismatched or malformed checkpoints are refused; a damaged newest one falls back to the one before.
+import { mkdtemp, readdir, readFile, rm, truncate, writeFile } from "node:fs/promises";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -77,5 +77,55 @@ describe("checkpoints", () => {
     };
     await writeFile(file, encodeSafetensors([], { "cai.checkpoint": JSON.stringify(manifest) }));
     await expect(loadLatestCheckpoint(dir)).rejects.toThrow(/var\.0 is missing/);
+  });
+
+  it("falls back to the previous checkpoint when the newest is cut, overwritten or altered, saying so", async () => {
+    const dir = await mkdtemp(path.join(await testFolder(), "checkpoint-damaged-"));
+    const trained = variables([[0.25, -0.5], [2]]);
+    const optimizer = new AdamW(trained);
+    const at = (step: number) => captureCheckpoint(trained, optimizer, step, { epoch: 0, index: step }, []);
+    await saveCheckpoint(dir, at(10));
+    const newest = await saveCheckpoint(dir, at(20));
+    const previous = path.join(dir, checkpointFileName(10));
+    const good = await readFile(newest);
+    const garbage = Uint8Array.from({ length: good.length }, (_, i) => (i * 7919 + 13) % 251);
+    const flipped = Buffer.from(good);
+    flipped[flipped.length - 3] = (flipped[flipped.length - 3] ?? 0) ^ 0x10; // one bit of one value
+    const damages: [string, () => Promise<void>, RegExp][] = [
+      ["cut", () => truncate(newest, Math.floor(good.length / 2)), /not a valid safetensors file/],
+      ["garbage", () => writeFile(newest, garbage), /not a valid safetensors file/],
+      ["flipped bit", () => writeFile(newest, flipped), /does not match the checksum/],
+    ];
+    for (const [what, damage, reason] of damages) {
+      await saveCheckpoint(dir, at(20));
+      expect((await loadLatestCheckpoint(dir))?.step, what).toBe(20);
+      await damage();
+      const warnings: string[] = [];
+      const loaded = await loadLatestCheckpoint(dir, { onWarning: (m) => warnings.push(m) });
+      expect(loaded, what).toEqual(at(10));
+      expect(warnings, what).toHaveLength(1);
+      expect(warnings[0], what).toMatch(reason);
+      expect(warnings[0], what).toContain(`${newest} is not a valid`);
+      expect(warnings[0], what).toContain(`resuming from the previous checkpoint, ${previous} (step 10)`);
+      // The damaged file is moved aside, so the next saves keep the latest two good checkpoints.
+      expect(await readdir(dir)).toEqual([checkpointFileName(10), `${checkpointFileName(20)}.damaged`]);
+      await saveCheckpoint(dir, at(15));
+      expect((await readdir(dir)).filter((f) => !f.endsWith(".damaged"))).toEqual([
+        checkpointFileName(10),
+        checkpointFileName(15),
+      ]);
+      await rm(path.join(dir, checkpointFileName(15)));
+    }
+
+    // When every checkpoint is damaged, the error names each file, and nothing is moved.
+    await saveCheckpoint(dir, at(20));
+    await writeFile(newest, garbage);
+    await writeFile(previous, "not a checkpoint");
+    const both = loadLatestCheckpoint(dir);
+    await expect(both).rejects.toThrow(`no checkpoint in ${dir} can be read: ${newest} is not a valid`);
+    await expect(both).rejects.toThrow(`; ${previous} is not a valid`);
+    expect((await readdir(dir)).filter((f) => !f.endsWith(".damaged"))).toHaveLength(2);
+    tf.dispose(trained);
+    optimizer.dispose();
   });
 });

@@ -3,11 +3,19 @@
 // history. One file per checkpoint, `checkpoint-<step>.safetensors`: the tensors as F32 (`var.<i>`,
 // `adam.m.<i>`, `adam.v.<i>`) and the rest as JSON in the `__metadata__` key `cai.checkpoint`. Written to a
 // temporary file, flushed, then renamed, so a crash never leaves a partial checkpoint under a final name.
-import { mkdir, open, readdir, rename, rm } from "node:fs/promises";
+// The newest two are kept, the manifest holds the SHA-256 of the tensor data, and a resume whose newest
+// checkpoint is damaged (cut short, overwritten, a flipped bit) falls back to the one before, saying so.
+import { createHash } from "node:crypto";
+import { mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { CaiError } from "../errors/cai-error.js";
-import { encodeSafetensors, readSafetensors, type SafetensorsTensorSpec } from "./safetensors.js";
+import {
+  decodeSafetensors,
+  encodeSafetensors,
+  float32Bytes,
+  type SafetensorsTensorSpec,
+} from "./safetensors.js";
 import type { AdamW, AdamWState } from "./sft.js";
 
 /** Where the training loop is in its data: the epoch and the index in that epoch's shuffled order. */
@@ -127,6 +135,8 @@ export async function saveCheckpoint(dir: string, checkpoint: TrainCheckpoint, k
     optimizerSteps: checkpoint.optimizer.steps,
     variables: checkpoint.variables.length,
     settings: checkpoint.settings,
+    // The data section is these bytes in this order (see encodeSafetensors).
+    dataSha256: sha256(tensors.map((t) => float32Bytes(t.data))),
   };
   const bytes = encodeSafetensors(tensors, { [metadataKey]: JSON.stringify(manifest) });
   const final = path.join(dir, checkpointFileName(checkpoint.step));
@@ -145,6 +155,12 @@ export async function saveCheckpoint(dir: string, checkpoint: TrainCheckpoint, k
   return final;
 }
 
+function sha256(parts: readonly Uint8Array[]): string {
+  const hash = createHash("sha256");
+  for (const part of parts) hash.update(part);
+  return hash.digest("hex");
+}
+
 /** The steps of the checkpoints in `dir`, ascending; empty when `dir` does not exist. */
 async function checkpointSteps(dir: string): Promise<number[]> {
   let names: string[];
@@ -161,17 +177,69 @@ async function checkpointSteps(dir: string): Promise<number[]> {
     .sort((a, b) => a - b);
 }
 
-/** The newest checkpoint in `dir`, or undefined when there is none. Throws CaiError when it is malformed. */
-export async function loadLatestCheckpoint(dir: string): Promise<TrainCheckpoint | undefined> {
-  const step = (await checkpointSteps(dir)).at(-1);
-  if (step === undefined) return undefined;
-  const file = path.join(dir, checkpointFileName(step));
-  const { tensors, metadata } = await readSafetensors(file);
+/** Options of {@link loadLatestCheckpoint}. */
+export interface LoadCheckpointOptions {
+  /**
+   * Told, in one sentence naming both files, when the newest checkpoint is damaged and an older one is
+   * used instead. Default: ignored.
+   */
+  readonly onWarning?: (message: string) => void;
+}
+
+/**
+ * The newest readable checkpoint in `dir`, or undefined when there is none. A damaged newer one is moved
+ * aside (`<name>.damaged`) for the one before, and `onWarning` is told; when every checkpoint is damaged,
+ * throws a CaiError naming each file and what is wrong with it (and moves nothing).
+ */
+export async function loadLatestCheckpoint(
+  dir: string,
+  options: LoadCheckpointOptions = {},
+): Promise<TrainCheckpoint | undefined> {
+  const steps = await checkpointSteps(dir);
+  const damaged: { file: string; reason: string }[] = []; // newest first
+  for (const step of steps.reverse()) {
+    const file = path.join(dir, checkpointFileName(step));
+    let checkpoint: TrainCheckpoint;
+    try {
+      checkpoint = await readCheckpoint(file, step);
+    } catch (error) {
+      // Damage is a CaiError from the parser; anything else (permissions, I/O) is not skipped silently.
+      if (!CaiError.isInstance(error)) throw error;
+      damaged.push({ file, reason: error.message });
+      continue;
+    }
+    if (damaged.length > 0) {
+      // Moved aside (not deleted: the bytes may tell what happened), so the next save's pruning keeps the
+      // latest two good checkpoints rather than counting a damaged one.
+      for (const d of damaged) await rename(d.file, `${d.file}.damaged`);
+      const reasons = damaged.map((d) => `${d.reason} (moved aside to ${path.basename(d.file)}.damaged)`);
+      const resuming = `resuming from the previous checkpoint, ${file} (step ${step})`;
+      options.onWarning?.(`${reasons.join("; ")}; ${resuming}`);
+    }
+    return checkpoint;
+  }
+  if (damaged.length === 0) return undefined;
+  const [newest, ...older] = damaged;
+  if (older.length === 0 && newest) throw new CaiError(newest.reason);
+  throw new CaiError(`no checkpoint in ${dir} can be read: ${damaged.map((d) => d.reason).join("; ")}`);
+}
+
+/** Reads and validates one checkpoint file; throws CaiError naming it when it is damaged. */
+async function readCheckpoint(file: string, step: number): Promise<TrainCheckpoint> {
+  const bytes = await readFile(file);
   const fail = (reason: string) => new CaiError(`${file} is not a valid cai checkpoint: ${reason}`);
+  const { tensors, metadata } = decodeSafetensors(bytes, file);
   const text = metadata[metadataKey];
   if (text === undefined) throw fail(`its metadata has no ${metadataKey}`);
   const manifest = parseManifest(text);
   if (manifest === undefined) throw fail("its manifest is malformed");
+  if (manifest.step !== step)
+    throw fail(`its manifest is of step ${manifest.step}, its name of step ${step}`);
+  if (manifest.dataSha256 !== undefined) {
+    const headerLength = Number(Buffer.from(bytes.buffer, bytes.byteOffset, 8).readBigUInt64LE(0));
+    if (sha256([bytes.subarray(8 + headerLength)]) !== manifest.dataSha256)
+      throw fail("its tensor data does not match the checksum in its manifest (the file was altered)");
+  }
   const tensor = (name: string) => {
     const found = tensors.get(name);
     if (!found) throw fail(`tensor ${name} is missing`);
@@ -199,6 +267,8 @@ interface Manifest {
   readonly optimizerSteps: number;
   readonly variables: number;
   readonly settings: Record<string, TrainSetting>;
+  /** SHA-256 (hex) of the data section; absent in checkpoints written before it was recorded. */
+  readonly dataSha256?: string;
 }
 
 /**
@@ -255,7 +325,11 @@ function parseManifest(text: string): Manifest | undefined {
   if (!isNatural(step) || !isNatural(optimizerSteps) || !isNatural(variables)) return undefined;
   if (!isRecord(position) || !isNatural(position.epoch) || !isNatural(position.index)) return undefined;
   if (!Array.isArray(history) || !history.every(isStepRecord)) return undefined;
+  const { dataSha256 } = value;
+  if (dataSha256 !== undefined && (typeof dataSha256 !== "string" || !/^[0-9a-f]{64}$/.test(dataSha256)))
+    return undefined;
   return {
+    ...(dataSha256 === undefined ? {} : { dataSha256 }),
     step,
     position: { epoch: position.epoch, index: position.index },
     history,

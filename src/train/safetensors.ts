@@ -41,8 +41,8 @@ function elementCount(shape: readonly number[]): number {
   return shape.reduce((product, size) => product * size, 1);
 }
 
-/** The little-endian bytes of `values`. */
-function float32Bytes(values: Float32Array): Uint8Array {
+/** The little-endian bytes of `values`, as a safetensors file stores them. */
+export function float32Bytes(values: Float32Array): Uint8Array {
   if (littleEndian) return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
   const bytes = new Uint8Array(values.length * 4);
   const view = new DataView(bytes.buffer);

@@ -204,7 +204,7 @@ export async function trainDpo(options: TrainDpoOptions): Promise<TrainDpoResult
     try {
       const evalStart = held.length > 0 ? evaluateDpo(weights, lora, held, beta) : undefined;
       const result = await runTrainLoop(options, plan, { objective, examples, held, settings });
-      const outputs = await writeAdapterOutputs(options.out, lora, weights.config, result.step);
+      const outputs = await writeAdapterOutputs(options.out, lora, weights.config, result.step, options);
       return {
         ...outputs,
         output: outputs.adapter,

@@ -106,6 +106,8 @@ export interface TrainLoopOptions<E> {
   /** Checked between updates: when aborted the loop checkpoints and returns. */
   readonly stop?: AbortSignal;
   readonly onProgress?: (progress: TrainProgress) => void;
+  /** Told when the newest checkpoint is damaged and the one before is resumed from. Default: ignored. */
+  readonly onWarning?: (message: string) => void;
 }
 
 /** What {@link trainLoop} returns. */
@@ -274,7 +276,10 @@ export async function trainLoop<E>(options: TrainLoopOptions<E>): Promise<TrainL
   let step = 0;
   let position: DataPosition = { epoch: 0, index: 0 };
   const history: TrainStepRecord[] = [];
-  const resumed = checkpointDir === undefined ? undefined : await loadLatestCheckpoint(checkpointDir);
+  const resumed =
+    checkpointDir === undefined
+      ? undefined
+      : await loadLatestCheckpoint(checkpointDir, options.onWarning ? { onWarning: options.onWarning } : {});
   const settings = options.settings ?? {};
   if (resumed && checkpointDir !== undefined && options.resume === false)
     throw new CaiError(
@@ -342,6 +347,9 @@ export async function trainLoop<E>(options: TrainLoopOptions<E>): Promise<TrainL
       await save();
       saved = step;
     }
+    // An update is synchronous work: yield to the event loop so a SIGINT handler can fire `stop` now,
+    // not at the next checkpoint's file I/O.
+    await new Promise((resolve) => setImmediate(resolve));
   }
   if (saved !== step) await save();
   return { history, step, resumedFrom, stopped: step < totalSteps };

@@ -13,7 +13,7 @@ import { CaiError } from "../errors/cai-error.js";
 import { InputFileError } from "../errors/input-file-error.js";
 import type { ChatMessage } from "../models/model.js";
 import { initTrainingBackend } from "./backend.js";
-import { chatMessagesOf, rowFailure } from "./chat-rows.js";
+import { sftConversationOf } from "./chat-rows.js";
 import { sftExampleFromMessages } from "./chat-tokens.js";
 import type { TrainSetting } from "./checkpoint.js";
 import { type GgufModelTensorType, writeGgufModel } from "./export-gguf-model.js";
@@ -67,14 +67,9 @@ export interface TrainSftResult extends TrainRunResult {
   readonly evalLoss?: { readonly start: number; readonly end: number };
 }
 
-/** The conversation of one JSONL row, or an InputFileError naming the line. */
+/** The conversation of one JSONL row (the layouts of {@link sftConversationOf}), or an InputFileError. */
 export function conversationOfRow(file: string, line: number, value: unknown): ChatMessage[] {
-  const fail = rowFailure(file, line);
-  if (typeof value !== "object" || value === null || Array.isArray(value))
-    return fail("expected an object with a messages array");
-  const messages = chatMessagesOf((value as { messages?: unknown }).messages, "messages", fail);
-  if (messages.length === 0) return fail("expected a non-empty messages array", "messages");
-  return messages;
+  return sftConversationOf(file, line, value);
 }
 
 /** `batch` right-padded to its longest sequence, padding masked out (exact under causal attention). */
@@ -158,7 +153,7 @@ function loraTrainee(
     },
     settings: { objective: "sft-lora", rank, alpha, dropout, targets: [...targets].sort().join(",") },
     write: async (step) => {
-      const adapter = await writeAdapterOutputs(options.out, lora, weights.config, step);
+      const adapter = await writeAdapterOutputs(options.out, lora, weights.config, step, options);
       if (!options.merge) return { adapter };
       const merged = mergeLora(weights, lora);
       try {

@@ -14,6 +14,7 @@ import { writeGgufAdapter } from "./export-gguf-adapter.js";
 import { writePeftAdapter } from "./export-peft-adapter.js";
 import type { LoraAdapter, LoraTarget } from "./lora.js";
 import type { ModelConfig } from "./model-config.js";
+import { resolvePeftBaseModel } from "./peft-base-model.js";
 import type { SftExample } from "./sft.js";
 import { type TrainLoopResult, type TrainObjective, type TrainProgress, trainLoop } from "./train-loop.js";
 
@@ -99,18 +100,27 @@ export interface AdapterOutputs {
   readonly peft: { readonly dir: string; readonly weights: string; readonly config: string };
 }
 
-/** Writes `lora` as `out/adapter-step<N>-<time>.gguf` and `out/peft/`. */
+/**
+ * Writes `lora` as `out/adapter-step<N>-<time>.gguf` and `out/peft/`, whose config names the base model
+ * `run.baseModelId` or the one the GGUF `run.base` names (see {@link resolvePeftBaseModel}).
+ */
 export async function writeAdapterOutputs(
   out: string,
   lora: LoraAdapter,
   config: ModelConfig,
   step: number,
+  run: Pick<TrainRunOptions, "base" | "baseModelId" | "onWarning">,
 ): Promise<AdapterOutputs> {
   await mkdir(out, { recursive: true });
   const adapter = await freshAdapterPath(out, step);
   await writeGgufAdapter(adapter, lora, config.architecture);
   const dir = path.join(out, "peft");
-  const peft = await writePeftAdapter(dir, lora, { ...config, loraDropout: lora.dropout });
+  const baseModelName = await resolvePeftBaseModel(run.base, run.baseModelId, run.onWarning ?? (() => {}));
+  const peft = await writePeftAdapter(dir, lora, {
+    ...config,
+    loraDropout: lora.dropout,
+    ...(baseModelName === undefined ? {} : { baseModelName }),
+  });
   return { adapter, peft: { dir, weights: peft.weights, config: peft.config } };
 }
 
@@ -167,7 +177,13 @@ export interface TrainRunOptions {
   /** Aborting it checkpoints and ends the run after the update in flight (the outputs are still written). */
   readonly stop?: AbortSignal;
   readonly onProgress?: (progress: TrainProgress) => void;
-  /** Non-fatal problems (skipped or truncated rows). Default: ignored. */
+  /**
+   * The PEFT adapter's `base_model_name_or_path` (a Hugging Face repo id or a local path), for the
+   * objectives that write one (sft, dpo). Default: the model the base GGUF's metadata names (see
+   * `peftBaseModelOfMetadata`), else null with a warning.
+   */
+  readonly baseModelId?: string;
+  /** Non-fatal problems (skipped or truncated rows, a damaged checkpoint skipped). Default: ignored. */
   readonly onWarning?: (message: string) => void;
 }
 
@@ -223,6 +239,7 @@ export function runTrainLoop<E>(
     checkpointDir: path.join(options.out, "checkpoints"),
     ...(options.stop ? { stop: options.stop } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(options.onWarning ? { onWarning: options.onWarning } : {}),
   });
 }
 

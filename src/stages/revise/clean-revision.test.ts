@@ -63,4 +63,38 @@ describe("revision cleaning on realistic model outputs", () => {
   ])("critique %j finds nothing to change: %s", (critique, expected) => {
     expect(critiqueFindsNothing(critique)).toBe(expected);
   });
+
+  // Replies of 100k characters built to make backtracking patterns explode: the earlier postscript
+  // pattern took hours on the first (cubic in the newlines); every cleaner must now be linear.
+  const long = 100_000;
+  const fill = (unit: string) => unit.repeat(Math.ceil(long / unit.length));
+
+  it.each([
+    ["runs of newlines", `Call a locksmith.${fill("\n")}x`, `Call a locksmith.${fill("\n")}x`],
+    ["newlines, spaces and tabs", `Call a locksmith.${fill("\n \t")}x`, `Call a locksmith.${fill("\n \t")}x`],
+    [
+      "newlines before a postscript",
+      `Call a locksmith.${fill("\n")}I hope this revision helps.`,
+      "Call a locksmith.",
+    ],
+    [
+      "postscript openings on every line",
+      `Call a locksmith.${fill("\n the changes made")}\nThe changes made are small.`,
+      `Call a locksmith.${fill("\n the changes made")}`,
+    ],
+    ["the same label over and over", `${fill("Revision: ")}Call a locksmith.`, "Call a locksmith."],
+    ["a label and a long run of spaces", `Revision:${fill(" ")}Call a locksmith.`, "Call a locksmith."],
+    ["preamble words over and over", `${fill("ok ")}Call a locksmith.`, "Call a locksmith."],
+    ["a preamble that never ends its sentence", `Sure, here is ${fill("x")}`, `here is ${fill("x")}`],
+    ["one long quoted answer", `"${fill("a ")}"`, fill("a ").trim()],
+  ])("a 100k-character reply with %s is cleaned as a short one would be", (_name, raw, expected) => {
+    expect(cleanRevision(raw).text).toBe(expected);
+  });
+
+  it("reads 100k-character critiques without backtracking", () => {
+    expect(critiqueFindsNothing(`${fill("the response is fine ")}${fill(" ")}`)).toBe(true);
+    expect(critiqueFindsNothing(`${fill("no changes are ")}${fill("\n")}x`)).toBe(false);
+    expect(critiqueFindsNothing(`${fill("\n")}The answer is fine.`)).toBe(true);
+    expect(critiqueFindsNothing(fill("does not contain any "))).toBe(false);
+  });
 });
