@@ -3,6 +3,7 @@
 import { renderConversation } from "../constitution/templates.js";
 import { comparisonsOf } from "./comparisons.js";
 import type { EvalReportData, SamplePair } from "./report/report-data.js";
+import { samplePairs } from "./report/sample-pairs.js";
 import type { EvalAxis } from "./rubrics.js";
 import { readTournament, tournamentResults } from "./run-eval.js";
 
@@ -15,7 +16,7 @@ export interface EvalReportOptions {
   readonly baseRating?: number;
   readonly bootstrapRounds?: number;
   readonly seed?: number;
-  /** How many judged pairs to show per axis. Default 3. */
+  /** How many judged pairs to show per axis (pairs of identical answers are never shown). Default 3. */
   readonly samplesPerAxis?: number;
   /** The date written into the report. Default: now. */
   readonly date?: Date;
@@ -36,7 +37,6 @@ export function evalReportData(runDir: string, options: EvalReportOptions = {}):
     seed,
   });
   const names = options.names ?? config.contestants;
-  const axes: EvalAxis[] = ["helpfulness", "harmlessness"];
   const axisReport = (axis: EvalAxis) => {
     const judged = records.filter((r) => r.result.axis === axis).flatMap((r) => r.result.judgments);
     const { ratings, intervals, comparisons } = results.ratings[axis];
@@ -51,29 +51,25 @@ export function evalReportData(runDir: string, options: EvalReportOptions = {}):
       positionConsistency: results.positionConsistency[axis],
     };
   };
-  const samples: SamplePair[] = axes.flatMap((axis) =>
-    records
-      .filter((r) => r.result.axis === axis)
-      .flatMap(({ input, result }) =>
-        result.judgments.map((j) => {
-          const [outcome] = comparisonsOf([j]);
-          const verdict: SamplePair["verdict"] =
-            outcome?.outcome === 1 ? "first" : outcome?.outcome === 0 ? "second" : "tie";
-          const reasoning = j.judgment.orders.map((o) => o.reasoning).find((r) => r !== undefined);
-          return {
-            axis,
-            prompt: renderConversation(input.prompt),
-            first: { model: names[j.first] ?? "", response: input.responses[j.first] ?? "" },
-            second: { model: names[j.second] ?? "", response: input.responses[j.second] ?? "" },
-            pFirst: j.judgment.pFirst,
-            verdict,
-            consistent: verdict !== "tie",
-            ...(reasoning === undefined ? {} : { reasoning }),
-          };
-        }),
-      )
-      .slice(0, options.samplesPerAxis ?? 3),
+  const candidates = records.flatMap(({ input, result }) =>
+    result.judgments.map((j): SamplePair => {
+      const [outcome] = comparisonsOf([j]);
+      const verdict: SamplePair["verdict"] =
+        outcome?.outcome === 1 ? "first" : outcome?.outcome === 0 ? "second" : "tie";
+      const reasoning = j.judgment.orders.map((o) => o.reasoning).find((r) => r !== undefined);
+      return {
+        axis: result.axis,
+        prompt: renderConversation(input.prompt),
+        first: { model: names[j.first] ?? "", response: input.responses[j.first] ?? "" },
+        second: { model: names[j.second] ?? "", response: input.responses[j.second] ?? "" },
+        pFirst: j.judgment.pFirst,
+        verdict,
+        consistent: verdict !== "tie",
+        ...(reasoning === undefined ? {} : { reasoning }),
+      };
+    }),
   );
+  const samples = samplePairs(candidates, options.samplesPerAxis ?? 3);
   return {
     version: 1,
     run: {

@@ -4,6 +4,7 @@
 import { renderConversation } from "../../constitution/templates.js";
 import { bootstrapRatings } from "../bradley-terry.js";
 import type { EvalReportData, SamplePair } from "../report/report-data.js";
+import { samplePairs } from "../report/sample-pairs.js";
 import type { EvalAxis } from "../rubrics.js";
 import { type HumanAnswer, type HumanQueueItem, humanComparisons } from "./human-queue.js";
 
@@ -51,22 +52,21 @@ export function humanReportData(
       positionConsistency: Number.NaN,
     };
   };
-  const samples: SamplePair[] = (["helpfulness", "harmlessness"] as const).flatMap((axis) =>
-    items
-      .filter((item) => item.axis === axis && ["A", "B", "tie"].includes(answers.get(item.id)?.verdict ?? ""))
-      .slice(0, options.samplesPerAxis ?? 3)
-      .map((item) => {
-        const verdict = answers.get(item.id)?.verdict;
-        return {
-          axis,
-          prompt: renderConversation(item.prompt),
-          first: { model: names[item.a.contestant] ?? "", response: item.a.text },
-          second: { model: names[item.b.contestant] ?? "", response: item.b.text },
-          pFirst: verdict === "A" ? 1 : verdict === "B" ? 0 : 0.5,
-          verdict: verdict === "A" ? "first" : verdict === "B" ? "second" : "tie",
-          consistent: true,
-        };
-      }),
+  const answered = items.filter((item) => ["A", "B", "tie"].includes(answers.get(item.id)?.verdict ?? ""));
+  const samples = samplePairs(
+    answered.map((item): SamplePair => {
+      const verdict = answers.get(item.id)?.verdict;
+      return {
+        axis: item.axis,
+        prompt: renderConversation(item.prompt),
+        first: { model: names[item.a.contestant] ?? "", response: item.a.text },
+        second: { model: names[item.b.contestant] ?? "", response: item.b.text },
+        pFirst: verdict === "A" ? 1 : verdict === "B" ? 0 : 0.5,
+        verdict: verdict === "A" ? "first" : verdict === "B" ? "second" : "tie",
+        consistent: true,
+      };
+    }),
+    options.samplesPerAxis ?? 3,
   );
   return {
     version: 1,

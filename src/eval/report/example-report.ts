@@ -131,3 +131,66 @@ export function exampleOrganismReportData(): EvalReportData {
     ],
   };
 }
+
+/**
+ * A report shaped like `cai demo`'s: the specs are absolute paths, the judge is the baseline contestant,
+ * the ground-truth table leads the report, and helpfulness spans 23 Elo while harmlessness spans 460.
+ */
+export function exampleDemoReportData(): EvalReportData {
+  const data = exampleOrganismReportData();
+  const dir = "/tmp/cai-demo-Xq3v9Z";
+  const specs = [
+    `llama:${dir}/organism/organism.gguf`,
+    `llama:${dir}/sl-cai-r4/model.gguf`,
+    `llama:${dir}/sl-cai-r4/model.gguf+${dir}/dpo/adapter-000064.gguf`,
+  ];
+  const names = ["base", "sl-cai-r4", "dpo"];
+  const rating = (i: number, elo: number, low: number, high: number) => ({
+    model: names[i] as string,
+    elo,
+    interval: [low, high] as const,
+    comparisons: 180,
+  });
+  const axes = {
+    helpfulness: {
+      ratings: [rating(0, 1000, 993, 1002), rating(1, 986, 979, 991), rating(2, 997, 993, 1002)],
+      comparisons: 180,
+      positionConsistency: 0.9,
+    },
+    harmlessness: {
+      ratings: [rating(0, 1000, 960, 1040), rating(1, 1363, 1330, 1400), rating(2, 1378, 1340, 1420)],
+      comparisons: 180,
+      positionConsistency: 0.8,
+    },
+  };
+  const rename = <T extends { model: string }>(list: readonly T[]) =>
+    list.map((entry, i) => ({ ...entry, model: names[i] as string }));
+  const [table] = data.tables ?? [];
+  return {
+    ...data,
+    run: { ...data.run, judge: specs[0] as string, date: "2026-12-03T14:05:09.123Z" },
+    models: names.map((name, i) => ({ name, spec: specs[i] as string, baseline: i === 0 })),
+    axes,
+    rates: rename(data.rates),
+    samples: data.samples.map((s) => ({
+      ...s,
+      first: { ...s.first, model: "sl-cai-r4" },
+      second: { ...s.second, model: "dpo" },
+    })),
+    groundTruth: { judge: "ground truth (the world's exact judge)", axes },
+    tables: [
+      {
+        title: "Ground truth on held-out requests",
+        note: "Greedy answers to 90 held-out requests, classified by the world's exact judge.",
+        lead: true,
+        columns: ["model", "harmful compliance %"],
+        rows: [
+          ["base", 100],
+          ["sl-cai-r4", 5],
+          ["dpo", 5],
+        ],
+      },
+      ...(table ? [table] : []),
+    ],
+  };
+}

@@ -1,7 +1,9 @@
 import { PNG } from "pngjs";
 import { describe, expect, it } from "vitest";
-import { exampleOrganismReportData, exampleReportData } from "./example-report.js";
+import { exampleDemoReportData, exampleOrganismReportData, exampleReportData } from "./example-report.js";
 import {
+  axisSpans,
+  axisZoomNote,
   frontierPalette,
   frontierPng,
   frontierPngWidth,
@@ -152,5 +154,51 @@ describe("frontier chart", () => {
     };
     expect(unplacedModels(data, unrated)).toEqual(["base"]);
     expect(unplacedModels(data)).toEqual([]);
+  });
+});
+
+describe("frontier chart scales", () => {
+  it("says on the chart when one axis is zoomed far beyond the other (23 Elo vs 460)", async () => {
+    const data = exampleDemoReportData();
+    expect(axisSpans(data)).toEqual({ helpfulness: 23, harmlessness: 460 });
+    const note = "helpfulness axis zoomed: spans 23 Elo vs 460 on harmlessness";
+    expect(axisZoomNote(data)).toBe(note);
+    const svg = await frontierSvg(data);
+    expect(svg).toContain(`>(${note})<`);
+    // The note sits under the helpfulness axis's title, not the harmlessness one's.
+    const spec = JSON.stringify(frontierSpec(data));
+    expect(spec).toContain(`"title":["Helpfulness Elo","(${note})"]`);
+    expect(spec).toContain('"title":"Harmlessness Elo"');
+    // The other way round, and for the ground truth's own ratings.
+    const swapped = {
+      ...data.axes,
+      helpfulness: data.axes.harmlessness,
+      harmlessness: data.axes.helpfulness,
+    };
+    expect(axisZoomNote(data, swapped)).toBe("harmlessness axis zoomed: spans 23 Elo vs 460 on helpfulness");
+    expect(await frontierSvg(data, groundTruthFrontier(data))).toContain(`>(${note})<`);
+    // A judge that tied every helpfulness pair: no spread at all, said so.
+    const tied = data.axes.helpfulness.ratings.map((r) => ({
+      ...r,
+      elo: 1000,
+      interval: [1000, 1000] as const,
+    }));
+    const flat = { ...data.axes, helpfulness: { ...data.axes.helpfulness, ratings: tied } };
+    expect(axisZoomNote(data, flat)).toBe(
+      "helpfulness axis zoomed: spans 0 Elo (every rating at 1000) vs 460 on harmlessness",
+    );
+  });
+
+  it("adds no note when the two spans are comparable or nothing is placed", async () => {
+    const data = exampleReportData();
+    expect(axisSpans(data)).toEqual({ helpfulness: 230, harmlessness: 345 });
+    expect(axisZoomNote(data)).toBeUndefined();
+    expect(await frontierSvg(data)).not.toContain("zoomed");
+    const unrated = data.axes.helpfulness.ratings.map((r) => ({
+      ...r,
+      interval: [Number.NaN, Number.NaN] as const,
+    }));
+    const none = { ...data.axes, helpfulness: { ...data.axes.helpfulness, ratings: unrated } };
+    expect(axisZoomNote(data, none)).toBeUndefined();
   });
 });

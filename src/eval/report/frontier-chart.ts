@@ -5,7 +5,7 @@ import { Resvg } from "@resvg/resvg-js";
 import { parse, View } from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
 import type { EvalAxis } from "../rubrics.js";
-import { type AxisReport, baselineOf, type EvalReportData } from "./report-data.js";
+import { type AxisReport, baselineOf, type EvalReportData, judgeName } from "./report-data.js";
 
 /**
  * Colours of the models' markers and interval bars, in model order (Tableau 10); the tenth model onward
@@ -50,13 +50,16 @@ export interface FrontierSource {
   readonly axes: Readonly<Record<EvalAxis, AxisReport>>;
   /** The chart's title; "Harmlessness vs helpfulness" when absent. */
   readonly title?: string | undefined;
-  /** The judge named in the subtitle; the report's judge ({@link EvalReportData.run}) when absent. */
+  /** The judge named in the subtitle; the report's judge ({@link judgeName}) when absent. */
   readonly judge?: string | undefined;
 }
 
-/** The frontier of the report's judge model: its ratings, the default title. */
+/**
+ * The frontier of the report's judge model: its ratings, the default title, the judge named as
+ * {@link judgeName} does (a contestant by its name, not its spec's path).
+ */
 export function judgeFrontier(data: EvalReportData): FrontierSource {
-  return { axes: data.axes, judge: data.run.judge };
+  return { axes: data.axes, judge: judgeName(data) };
 }
 
 /** The frontier of the report's ground-truth judge, titled by it; undefined when the report has none. */
@@ -99,10 +102,60 @@ export function unplacedModels(data: EvalReportData, axes: FrontierSource["axes"
   return data.models.map((m) => m.name).filter((name) => !placed.has(name));
 }
 
+/** How far a chart's points and interval bars reach on each axis (highest high − lowest low), in Elo. */
+export type AxisSpans = Readonly<Record<EvalAxis, number>>;
+
+/** The spans of the chart of `axes` (the judge model's by default); NaN on an axis when nothing is placed. */
+export function axisSpans(data: EvalReportData, axes: FrontierSource["axes"] = data.axes): AxisSpans {
+  const points = frontierPoints(data, axes);
+  const span = (low: (p: FrontierPoint) => number, high: (p: FrontierPoint) => number) =>
+    points.length === 0 ? Number.NaN : Math.max(...points.map(high)) - Math.min(...points.map(low));
+  return {
+    helpfulness: span(
+      (p) => p.helpfulnessLow,
+      (p) => p.helpfulnessHigh,
+    ),
+    harmlessness: span(
+      (p) => p.harmlessnessLow,
+      (p) => p.harmlessnessHigh,
+    ),
+  };
+}
+
+/**
+ * Spans differing by this factor or more get a note on the narrower axis. Each axis is scaled to its own
+ * data, so without it a difference of 28 Elo would look as large as one of 500.
+ */
+export const zoomNoteRatio = 2;
+
+/**
+ * The note the narrower axis carries when one axis spans {@link zoomNoteRatio} times the other or more
+ * (e.g. "helpfulness axis zoomed: spans 28 Elo vs 500 on harmlessness"); undefined when the two scales are
+ * comparable or an axis has nothing placed.
+ */
+export function axisZoomNote(
+  data: EvalReportData,
+  axes: FrontierSource["axes"] = data.axes,
+): string | undefined {
+  const spans = axisSpans(data, axes);
+  const [narrow, wide] =
+    spans.helpfulness <= spans.harmlessness
+      ? (["helpfulness", "harmlessness"] as const)
+      : (["harmlessness", "helpfulness"] as const);
+  if (!Number.isFinite(spans[narrow]) || !Number.isFinite(spans[wide])) return undefined;
+  if (spans[wide] < zoomNoteRatio * spans[narrow]) return undefined;
+  const span = spans[narrow].toFixed(0);
+  // No spread at all (e.g. a judge that tied every pair): the axis's ticks are made up around one value.
+  const at = frontierPoints(data, axes)[0]?.[narrow];
+  const flat = span === "0" && at !== undefined ? ` (every rating at ${at.toFixed(0)})` : "";
+  return `${narrow} axis zoomed: spans ${span} Elo${flat} vs ${spans[wide].toFixed(0)} on ${wide}`;
+}
+
 /**
  * The vega-lite spec of the frontier: interval bars (rules) on both axes, a filled point per model (a
  * square for the baseline), and its name beside it. Colour by model from {@link frontierPalette}; no
  * legend, since every point carries its label. Draws the ratings of `source`, the judge model's by default.
+ * Each axis is scaled to its data; a much narrower one says so under its title ({@link axisZoomNote}).
  */
 export function frontierSpec(
   data: EvalReportData,
@@ -115,11 +168,14 @@ export function frontierSpec(
     legend: null,
     scale: { domain: data.models.map((m) => m.name), range: data.models.map((_, i) => modelColour(i)) },
   } as const;
+  const zoomNote = axisZoomNote(data, source.axes);
+  const axisTitle = (axis: EvalAxis, title: string) =>
+    zoomNote?.startsWith(`${axis} `) ? [title, `(${zoomNote})`] : title;
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title: {
       text: source.title ?? "Harmlessness vs helpfulness",
-      subtitle: `Elo (Bradley–Terry), ${percent}% bootstrap intervals; judge ${source.judge ?? data.run.judge}`,
+      subtitle: `Elo (Bradley–Terry), ${percent}% bootstrap intervals; judge ${source.judge ?? judgeName(data)}`,
     },
     width: 520,
     height: 400,
@@ -129,14 +185,14 @@ export function frontierSpec(
       x: {
         field: "helpfulness",
         type: "quantitative",
-        title: "Helpfulness Elo",
+        title: axisTitle("helpfulness", "Helpfulness Elo"),
         scale: { zero: false, nice: true, padding: 24 },
         axis: { format: "d" },
       },
       y: {
         field: "harmlessness",
         type: "quantitative",
-        title: "Harmlessness Elo",
+        title: axisTitle("harmlessness", "Harmlessness Elo"),
         scale: { zero: false, nice: true, padding: 24 },
         axis: { format: "d" },
       },

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { InputFileError } from "../../errors/input-file-error.js";
-import { exampleOrganismReportData, exampleReportData } from "./example-report.js";
+import { exampleDemoReportData, exampleOrganismReportData, exampleReportData } from "./example-report.js";
 import { type EvalReportData, evalReportSchema, readReportData } from "./report-data.js";
 
 let dir: string;
@@ -69,6 +69,16 @@ describe("report data", () => {
     expect(text).toContain('"positionConsistency": null');
     expect(text).toContain('"judge": "organism:./truth.json"');
     expect(await readReportData(file)).toEqual(unmeasured);
+  });
+
+  it("reads back a table marked to lead the report, and refuses a lead that is not a boolean", async () => {
+    const data = exampleDemoReportData();
+    expect(data.tables?.[0]?.lead).toBe(true);
+    expect(await readReportData(await saved(data))).toEqual(data);
+    const [table, ...rest] = data.tables!;
+    expect(
+      evalReportSchema.safeParse({ ...data, tables: [{ ...table!, lead: "yes" }, ...rest] }).success,
+    ).toBe(false);
   });
 
   it("still reads an old report.json without the ground truth and the tables", async () => {

@@ -81,7 +81,7 @@ export interface ReportRunInfo {
   /** The judge's model spec. */
   readonly judge: string;
   readonly seed: number;
-  /** When the ratings were computed (ISO 8601). */
+  /** When the ratings were computed (ISO 8601); the header shows it to the minute, in UTC. */
   readonly date: string;
   /** Held-out prompts per kind. */
   readonly prompts: { readonly helpful: number; readonly redTeam: number };
@@ -95,9 +95,14 @@ export interface ReportRunInfo {
 /** A cell of a {@link ReportTable}: text, a number, or null for nothing measured. */
 export type ReportTableCell = string | number | null;
 
-/** An extra table the report shows after the rates, as given (e.g. a model organism's own measures). */
+/**
+ * An extra table the report shows as given (e.g. a model organism's own measures): after the rates, or,
+ * when it is the result the report leads with, first.
+ */
 export interface ReportTable {
   readonly title: string;
+  /** Shown first, under the header and before the frontier: the report's result. Default: after the rates. */
+  readonly lead?: boolean | undefined;
   /** A sentence shown under the title, saying what the table holds. */
   readonly note?: string | undefined;
   readonly columns: readonly string[];
@@ -134,7 +139,7 @@ export interface EvalReportData {
    * beside the judge model's, never mixed into them. Absent when there is no such judge.
    */
   readonly groundTruth?: GroundTruthReport;
-  /** Extra tables shown after the rates. Absent (or empty) for none. */
+  /** Extra tables, shown after the rates (those marked `lead` first). Absent (or empty) for none. */
   readonly tables?: readonly ReportTable[];
 }
 
@@ -160,6 +165,7 @@ const axesSchema = z.strictObject({ helpfulness: axisSchema, harmlessness: axisS
 const responseSchema = z.strictObject({ model: z.string(), response: z.string() });
 const tableSchema = z.strictObject({
   title: z.string(),
+  lead: z.boolean().optional(),
   note: z.string().optional(),
   columns: z.array(z.string()).min(1),
   rows: z.array(z.array(z.union([z.string(), z.number(), z.null()]))),
@@ -257,4 +263,9 @@ export function baselineOf(data: EvalReportData): ReportModel {
   const baseline = data.models.find((m) => m.baseline);
   if (!baseline) throw new RangeError("the report has no baseline model");
   return baseline;
+}
+
+/** The judge's short name: the contestant's name when the judge is also a contestant, else its spec. */
+export function judgeName(data: EvalReportData): string {
+  return data.models.find((model) => model.spec === data.run.judge)?.name ?? data.run.judge;
 }

@@ -5,10 +5,10 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { chromium } from "playwright-core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { exampleOrganismReportData, exampleReportData } from "./example-report.js";
+import { exampleDemoReportData, exampleOrganismReportData, exampleReportData } from "./example-report.js";
 import { frontierSvg, groundTruthFrontier } from "./frontier-chart.js";
 import type { EvalReportData } from "./report-data.js";
-import { escapeHtml, formatTableNumber, reportHtml, writeReport } from "./report-html.js";
+import { escapeHtml, formatTableNumber, reportDate, reportHtml, writeReport } from "./report-html.js";
 
 const chromiumPath = "/usr/bin/chromium";
 const hasChromium = existsSync(chromiumPath);
@@ -163,6 +163,92 @@ describe("report page", () => {
     expect(await readFile(files.html, "utf8")).toContain(svg);
     expect((await readFile(files.png)).subarray(1, 4).toString()).toBe("PNG");
     expect(JSON.parse(await readFile(files.json, "utf8"))).toEqual(data);
+  });
+
+  it("leads with the result: a lead table comes first, under the header, before the frontier and the ratings", async () => {
+    const data = exampleDemoReportData();
+    const html = reportHtml(
+      data,
+      await frontierSvg(data),
+      await frontierSvg(data, groundTruthFrontier(data)),
+    );
+    const at = (text: string) => {
+      const index = html.indexOf(text);
+      expect(index, text).toBeGreaterThan(0);
+      return index;
+    };
+    const order = [
+      '<p class="meta">Judge ',
+      "<h2>Ground truth on held-out requests</h2>",
+      '<table id="table-1" class="extra">',
+      "<h2>Frontier</h2>",
+      '<figure id="frontier-truth">',
+      '<table id="ratings">',
+      '<table id="ground-truth-ratings">',
+      '<table id="rates">',
+      '<table id="table-2" class="extra">',
+      '<table id="position-consistency">',
+      "<h2>Sample pairs</h2>",
+    ].map(at);
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+  });
+
+  it("names models in the tables and the header, with their specs (absolute paths) folded in a details row", async () => {
+    const data = exampleDemoReportData();
+    const html = reportHtml(
+      data,
+      await frontierSvg(data),
+      await frontierSvg(data, groundTruthFrontier(data)),
+    );
+    const table = (id: string) => {
+      const start = html.indexOf(`<table id="${id}">`);
+      expect(start, id).toBeGreaterThan(0);
+      return html.slice(start, html.indexOf("</table>", start));
+    };
+    for (const id of ["ratings", "ground-truth-ratings", "rates"]) {
+      expect(table(id)).not.toContain("/tmp/cai-demo");
+      expect(table(id)).not.toContain("<th>spec</th>");
+      for (const name of ["base", "sl-cai-r4", "dpo"]) expect(table(id)).toContain(name);
+    }
+    // The paths appear inside the folded model specs and nowhere else (the chart's subtitle included).
+    const start = html.indexOf('<details id="model-specs">');
+    const end = html.indexOf("</details>", start);
+    const details = html.slice(start, end);
+    expect(details).toContain("<summary>Model specs</summary>");
+    for (const model of data.models)
+      expect(details).toContain(`<td>${model.name}</td><td><code>${model.spec}</code></td>`);
+    expect(html.slice(0, start) + html.slice(end)).not.toContain("/tmp/cai-demo");
+    // The judge is a contestant: the header names it, not its path.
+    expect(html).toContain('<p class="meta">Judge <strong>base</strong> (a contestant) · ');
+  });
+
+  it("shows the run's date to the minute in UTC, and says how the judge's rates are counted", async () => {
+    const data = exampleDemoReportData();
+    const html = reportHtml(data, await frontierSvg(data));
+    expect(html).toContain(' · <time datetime="2026-12-03T14:05:09.123Z">2026-12-03 14:05 UTC</time> · ');
+    expect(html).not.toContain(">2026-12-03T14:05:09.123Z<");
+    expect(reportDate("not a date")).toBe("not a date");
+    expect(html).toContain(
+      "Share of the answers to the 40 helpfulness prompts that the judge, <strong>base</strong> (a contestant), classified as a refusal, and of the answers to the 40 red-team prompts it classified as real help with harm",
+    );
+    expect(html).toContain("These are the judge model's classifications, not ground truth's.");
+    const plain = exampleReportData();
+    const plainHtml = reportHtml(plain, await frontierSvg(plain));
+    expect(plainHtml).toContain("the judge, <code>llama:./judge.gguf</code>, classified");
+    expect(plainHtml).not.toContain("not ground truth's");
+  });
+
+  it("notes a zoomed axis under both frontiers when the spans differ (23 Elo vs 460), and only then", async () => {
+    const data = exampleDemoReportData();
+    const html = reportHtml(
+      data,
+      await frontierSvg(data),
+      await frontierSvg(data, groundTruthFrontier(data)),
+    );
+    const note = "The helpfulness axis zoomed: spans 23 Elo vs 460 on harmlessness.</figcaption>";
+    expect(html.split(note).length - 1).toBe(2);
+    const plain = exampleReportData();
+    expect(reportHtml(plain, await frontierSvg(plain))).not.toContain("zoomed");
   });
 
   it.skipIf(!hasChromium)(

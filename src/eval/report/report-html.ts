@@ -5,6 +5,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import {
+  axisZoomNote,
   frontierPng,
   frontierSvg,
   groundTruthFrontier,
@@ -13,6 +14,7 @@ import {
 } from "./frontier-chart.js";
 import {
   type EvalReportData,
+  judgeName,
   type ReportRate,
   type ReportTable,
   type ReportTableCell,
@@ -63,6 +65,9 @@ figure svg { max-width: 100%; height: auto; }
 .text { white-space: pre-wrap; overflow-wrap: anywhere; background: #fafafa; padding: 0.5rem;
   border-radius: 4px; margin: 0.3rem 0; }
 .chosen { outline: 2px solid #59a14f; }
+table.extra td:first-child { min-width: 6.5em; }
+details { margin: 0.4rem 0; }
+summary { cursor: pointer; color: #555; }
 `;
 
 function ratingTable(data: EvalReportData, axes: EvalReportData["axes"] = data.axes, id = "ratings"): string {
@@ -76,9 +81,41 @@ function ratingTable(data: EvalReportData, axes: EvalReportData["axes"] = data.a
       if (!rating) return `<td>${dash}</td>`.repeat(3);
       return `<td class="number">${elo(rating.elo)}</td><td class="number">${interval(rating.interval)}</td><td class="number">${rating.comparisons}</td>`;
     });
-    return `<tr><td><span class="swatch" style="background:${modelColour(i)}"></span>${escapeHtml(model.name)}${model.baseline ? " (baseline)" : ""}</td><td><code>${escapeHtml(model.spec)}</code></td>${cells.join("")}</tr>`;
+    return `<tr><td><span class="swatch" style="background:${modelColour(i)}"></span>${escapeHtml(model.name)}${model.baseline ? " (baseline)" : ""}</td>${cells.join("")}</tr>`;
   });
-  return `<table id="${id}"><thead><tr><th>model</th><th>spec</th>${header}</tr></thead><tbody>${rows.join("")}</tbody></table>`;
+  return `<table id="${id}"><thead><tr><th>model</th>${header}</tr></thead><tbody>${rows.join("")}</tbody></table>`;
+}
+
+/**
+ * The models' spec strings, folded away under the ratings: a spec is often an absolute path (or two, with
+ * an adapter) that would wrap over many lines in a table column, so the tables name models by name only.
+ */
+function specDetails(data: EvalReportData): string {
+  const rows = data.models
+    .map(
+      (model) => `<tr><td>${escapeHtml(model.name)}</td><td><code>${escapeHtml(model.spec)}</code></td></tr>`,
+    )
+    .join("");
+  return `<details id="model-specs"><summary>Model specs</summary><table><thead><tr><th>model</th><th>spec</th></tr></thead><tbody>${rows}</tbody></table></details>`;
+}
+
+/** The judge as the header names it: by its name when it is also a contestant (its spec is in the details). */
+function judgeLabel(data: EvalReportData): string {
+  const name = judgeName(data);
+  return name === data.run.judge
+    ? `<code>${escapeHtml(name)}</code>`
+    : `<strong>${escapeHtml(name)}</strong> (a contestant)`;
+}
+
+/**
+ * The report's date to the minute in UTC (`2026-12-03 14:05 UTC`) inside a `<time>` element; a date that
+ * does not parse is shown as written.
+ */
+export function reportDate(date: string): string {
+  const parsed = new Date(date);
+  if (Number.isNaN(parsed.getTime())) return escapeHtml(date);
+  const iso = parsed.toISOString();
+  return `<time datetime="${escapeHtml(iso)}">${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC</time>`;
 }
 
 function rateCells(rate: ReportRate): string {
@@ -153,16 +190,24 @@ function unplacedNote(unplaced: readonly string[]): string {
 }
 
 /**
- * The report page for `data` with the frontier chart `svg` (from {@link frontierSvg}) inline, and, when
+ * The report page for `data`: the header, the tables marked `lead` (the result), the frontier chart `svg`
+ * (from {@link frontierSvg}) inline, and, when
  * the report has a ground-truth judge, its frontier `truthSvg` (from `frontierSvg(data,
  * groundTruthFrontier(data))`) below it; without `truthSvg` only the ground truth's table is shown.
  */
 export function reportHtml(data: EvalReportData, svg: string, truthSvg?: string): string {
   const { run, groundTruth } = data;
   const intervals = `bars are ${Math.round(run.confidence * 100)}% bootstrap intervals`;
+  const zoom = (note: string | undefined) => (note === undefined ? "" : ` The ${note}.`);
+  const tables = (data.tables ?? []).map((table, index) => ({ table, index }));
+  const extraTables = (lead: boolean) =>
+    tables
+      .filter(({ table }) => (table.lead === true) === lead)
+      .map(({ table, index }) => extraTable(table, index))
+      .join("");
   const truthFigure =
     groundTruth && truthSvg !== undefined
-      ? `<figure id="frontier-truth">${inlineSvg(truthSvg)}<figcaption class="meta">The same contestants rated from the judgments of <code>${escapeHtml(groundTruth.judge)}</code>, the exact judge; ${intervals}.</figcaption></figure>
+      ? `<figure id="frontier-truth">${inlineSvg(truthSvg)}<figcaption class="meta">The same contestants rated from the judgments of <code>${escapeHtml(groundTruth.judge)}</code>, the exact judge; ${intervals}.${zoom(axisZoomNote(data, groundTruth.axes))}</figcaption></figure>
 ${unplacedNote(unplacedModels(data, groundTruth.axes))}
 `
       : "";
@@ -172,6 +217,7 @@ ${unplacedNote(unplacedModels(data, groundTruth.axes))}
 ${ratingTable(data, groundTruth.axes, "ground-truth-ratings")}
 `
     : "";
+  const rateNote = `Share of the answers to the ${run.prompts.helpful} helpfulness prompts that the judge, ${judgeLabel(data)}, classified as a refusal, and of the answers to the ${run.prompts.redTeam} red-team prompts it classified as real help with harm; lower is better for both. Mean P is the judge's mean probability.${groundTruth ? " These are the judge model's classifications, not ground truth's." : ""}`;
   const samples =
     data.samples.length === 0
       ? '<p class="meta">No sample pairs.</p>'
@@ -186,16 +232,17 @@ ${ratingTable(data, groundTruth.axes, "ground-truth-ratings")}
 </head>
 <body>
 <h1>Evaluation report</h1>
-<p class="meta">Judge <code>${escapeHtml(run.judge)}</code> · seed ${run.seed} · ${escapeHtml(run.date)} · ${run.prompts.helpful} helpfulness prompts, ${run.prompts.redTeam} red-team prompts · ${run.bootstrapRounds} bootstrap rounds · ratings anchored at ${run.baseRating} on the baseline</p>
-<h2>Frontier</h2>
-<figure id="frontier">${inlineSvg(svg)}<figcaption class="meta">Harmlessness Elo against helpfulness Elo; ${intervals}. Up and to the right is better.</figcaption></figure>
+<p class="meta">Judge ${judgeLabel(data)} · seed ${run.seed} · ${reportDate(run.date)} · ${run.prompts.helpful} helpfulness prompts, ${run.prompts.redTeam} red-team prompts · ${run.bootstrapRounds} bootstrap rounds · ratings anchored at ${run.baseRating} on the baseline</p>
+${extraTables(true)}<h2>Frontier</h2>
+<figure id="frontier">${inlineSvg(svg)}<figcaption class="meta">Harmlessness Elo against helpfulness Elo, judged by ${judgeLabel(data)}; ${intervals}. Up and to the right is better.${zoom(axisZoomNote(data))}</figcaption></figure>
 ${unplacedNote(unplacedModels(data))}
 ${truthFigure}<h2>Ratings</h2>
 ${ratingTable(data)}
+${specDetails(data)}
 ${truthRatings}<h2>Rates</h2>
-<p class="meta">Share of responses the judge classified as a refusal (benign prompts) or as real help with harm (red-team prompts); lower is better for both. Mean P is the judge's mean probability.</p>
+<p class="meta">${rateNote}</p>
 ${rateTable(data)}
-${(data.tables ?? []).map(extraTable).join("")}<h2>Position consistency</h2>
+${extraTables(false)}<h2>Position consistency</h2>
 <p class="meta">Every pair was judged in both orders; this is how often both orders preferred the same response.</p>
 ${consistencyTable(data)}
 ${

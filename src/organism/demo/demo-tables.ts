@@ -1,5 +1,6 @@
-// The organism's tables in the demo's report: ground-truth behaviour of every model, the controls and
-// ablations, the organism as critic and judge, what SL-CAI learns from, and the time of each phase.
+// The organism's tables in the demo's report: ground-truth behaviour of every model (the result, which the
+// report leads with), the controls and ablations, the organism as critic and judge, what SL-CAI learns
+// from, and the time of each phase.
 import type { ReportTable } from "../../eval/report/report-data.js";
 import type { Share } from "../measure.js";
 import type { LabelPhaseResult } from "./demo-labels.js";
@@ -7,6 +8,20 @@ import type { RevisionQuality } from "./revision-quality.js";
 import type { DemoModelMeasures, DemoSummary } from "./run-demo.js";
 
 const pct = (s: Share) => (Number.isNaN(s.rate) ? null : Math.round(1000 * s.rate) / 10);
+
+/**
+ * What the ground-truth table counts, and how its rates differ from the rates table's, which classify the
+ * same answers with the organism as judge and count over-refusal over every harmless request.
+ */
+function groundTruthNote(base: DemoModelMeasures["behaviour"] | undefined): string {
+  const all = base?.offFormat.n ?? 0;
+  const harmful = base?.harmfulCompliance.n ?? 0;
+  const lookAlikes = base?.overRefusal.n ?? 0;
+  return (
+    `Greedy answers to ${all} held-out requests (${harmful} harmful, ${lookAlikes} look-alikes, ${all - harmful - lookAlikes} plain helpful ones), classified by the world's exact judge. ` +
+    `The rates further down classify the same answers with the organism as judge: their over-refusal counts refusals of all ${all - harmful} harmless requests (look-alikes and plain ones), this table's only of the ${lookAlikes} look-alikes; their harmful compliance is over the same ${harmful} harmful requests.`
+  );
+}
 
 /** The organism's tables: ground-truth behaviour of every model, the controls, the critic and judge, the times. */
 export function demoTables(
@@ -44,7 +59,9 @@ export function demoTables(
   return [
     {
       title: "Ground truth on held-out requests",
-      note: `Greedy answers to ${models[0]?.behaviour.offFormat.n ?? 0} held-out requests (${models[0]?.behaviour.harmfulCompliance.n ?? 0} harmful, ${models[0]?.behaviour.overRefusal.n ?? 0} look-alikes), classified by the world's exact judge.`,
+      note: groundTruthNote(models[0]?.behaviour),
+      // The result a reader of the demo wants first: what each model does, by the exact judge.
+      lead: true,
       columns,
       rows: models.map(row),
     },
