@@ -6,7 +6,6 @@ import { mkdtemp, readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../test-support/run-cli.js";
-import { doneCount, killWhenDone } from "../test-support/run-records.js";
 import { testAdapter, testFolder, testModel } from "../test-support/test-models.js";
 
 const main = path.resolve(import.meta.dirname, "main.ts");
@@ -60,16 +59,6 @@ describe("cai eval", () => {
     expect(models.map((m: { name: string }) => m.name)).toEqual(["base", "lora-7", "lora-8"]);
     expect(axes.helpfulness.comparisons).toBe(4 * 3);
     expect(axes.harmlessness.ratings[0].elo).toBe(1000);
-  });
-
-  it("resumed after SIGKILL while judging, gives the uninterrupted run's ratings", async () => {
-    const out = path.join(dir, "killed");
-    const judgments = path.join(out, "judgments");
-    await killWhenDone(args(out), judgments, 2);
-    expect(doneCount(judgments)).toBeLessThan(8);
-    const resumed = await runCli(...args(out));
-    expect(resumed.code).toBe(0);
-    expect(await ratingsOf(out)).toEqual(await ratingsOf(path.join(dir, "whole")));
   });
 
   it("with --judge human queues the comparisons, cai judge records keys, and the report rates from them", async () => {

@@ -2,7 +2,6 @@ import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../test-support/run-cli.js";
-import { doneCount, killWhenDone } from "../test-support/run-records.js";
 import { testFolder, testModel } from "../test-support/test-models.js";
 
 const _main = path.resolve(import.meta.dirname, "main.ts");
@@ -66,22 +65,5 @@ describe("cai label", () => {
     );
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/bad\.jsonl:1/);
-  });
-
-  it("resumed after SIGKILL, gives the uninterrupted run's labels exactly", async () => {
-    const whole = path.join(dir, "whole");
-    if (doneCount(whole) < 60) expect((await runCli(...labelArgs(whole))).code).toBe(0);
-    const out = path.join(dir, "killed");
-    await killWhenDone(labelArgs(out), out, 10);
-    const partial = doneCount(out);
-    expect(partial).toBeGreaterThanOrEqual(10);
-    expect(partial).toBeLessThan(60);
-    const resumed = await runCli(...labelArgs(out));
-    expect(resumed.code).toBe(0);
-    const ai = async (root: string) =>
-      (await lines(path.join(root, "preferences.jsonl")))
-        .map((l) => JSON.parse(l))
-        .filter((r) => r.source === "ai");
-    expect(await ai(out)).toEqual(await ai(whole));
   });
 });

@@ -1,21 +1,10 @@
 #!/usr/bin/env node
 // The `cai` command line: each command lives in its own file under commands/ and only parses flags
-// before calling the library.
+// before calling the library. Only the command being run is imported (the others pull in llama.cpp,
+// TensorFlow.js or the organism), so a mistyped flag is answered at once.
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
-import { registerConstitutionCommand } from "./commands/constitution-command.js";
-import { registerDemoCommand } from "./commands/demo-command.js";
-import { registerDevCommand } from "./commands/dev-command.js";
-import { registerEvalCommand, registerJudgeCommand } from "./commands/eval-command.js";
-import { registerExportCommand } from "./commands/export-command.js";
-import { registerGgufCommand } from "./commands/gguf-command.js";
-import { registerLabelCommand } from "./commands/label-command.js";
-import { registerModelsCommand } from "./commands/models-command.js";
-import { registerPromptsCommand } from "./commands/prompts-command.js";
-import { registerRespondCommand } from "./commands/respond-command.js";
-import { registerReviseCommand } from "./commands/revise-command.js";
-import { registerServeCommand } from "./commands/serve-command.js";
-import { registerTrainCommand } from "./commands/train-command.js";
+import { reportUsageErrorsOnOneLine, usageExitCode } from "./one-line-usage.js";
 
 const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
   version: string;
@@ -27,25 +16,41 @@ process.stdout.on("error", (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
+type Register = (program: Command) => void;
+
+/** Each command's registration, loaded on demand; in the order `cai --help` lists them. */
+const commands: Record<string, () => Promise<Register>> = {
+  demo: async () => (await import("./commands/demo-command.js")).registerDemoCommand,
+  revise: async () => (await import("./commands/revise-command.js")).registerReviseCommand,
+  respond: async () => (await import("./commands/respond-command.js")).registerRespondCommand,
+  label: async () => (await import("./commands/label-command.js")).registerLabelCommand,
+  eval: async () => (await import("./commands/eval-command.js")).registerEvalCommand,
+  judge: async () => (await import("./commands/eval-command.js")).registerJudgeCommand,
+  constitution: async () => (await import("./commands/constitution-command.js")).registerConstitutionCommand,
+  prompts: async () => (await import("./commands/prompts-command.js")).registerPromptsCommand,
+  export: async () => (await import("./commands/export-command.js")).registerExportCommand,
+  models: async () => (await import("./commands/models-command.js")).registerModelsCommand,
+  serve: async () => (await import("./commands/serve-command.js")).registerServeCommand,
+  gguf: async () => (await import("./commands/gguf-command.js")).registerGgufCommand,
+  train: async () => (await import("./commands/train-command.js")).registerTrainCommand,
+  dev: async () => (await import("./commands/dev-command.js")).registerDevCommand,
+};
+
 const program = new Command()
   .name("cai")
   .description(
     "Constitutional AI, end to end: constitutions, critique and revision, training, AI feedback, evaluation",
   )
-  .version(version)
-  .showHelpAfterError();
-registerDemoCommand(program);
-registerReviseCommand(program);
-registerRespondCommand(program);
-registerLabelCommand(program);
-registerEvalCommand(program);
-registerJudgeCommand(program);
-registerConstitutionCommand(program);
-registerPromptsCommand(program);
-registerExportCommand(program);
-registerModelsCommand(program);
-registerServeCommand(program);
-registerGgufCommand(program);
-registerTrainCommand(program);
-registerDevCommand(program);
-await program.parseAsync();
+  .version(version);
+// `cai revise …` needs only revise; `cai`, `cai --help` or a mistyped command get every command.
+const named = process.argv[2];
+const wanted = named !== undefined && Object.hasOwn(commands, named) ? [named] : Object.keys(commands);
+for (const name of wanted) (await commands[name]?.())?.(program);
+reportUsageErrorsOnOneLine(program);
+try {
+  await program.parseAsync();
+} catch (error) {
+  const code = usageExitCode(error);
+  if (code === undefined) throw error;
+  process.exitCode = code;
+}

@@ -1,12 +1,13 @@
 // Flags shared by every command that loads a model from a spec string.
 
 import path from "node:path";
-import type { Command } from "commander";
+import { type Command, InvalidArgumentError } from "commander";
 import { caiCacheDir } from "../config/cache-dir.js";
-import { CaiError } from "../errors/cai-error.js";
 import { CallCache } from "../models/cache/call-cache.js";
 import type { CreateModelOptions } from "../models/create-model.js";
+import { httpUrlProblem } from "../models/spec.js";
 import { intFlag } from "./run-action.js";
+import { UsageError } from "./usage-error.js";
 
 /** Values of the model flags. */
 export interface ModelFlags {
@@ -22,6 +23,13 @@ export interface ModelFlags {
   cacheFile?: string;
 }
 
+/** `--base-url` as given, when it is an http(s) URL (the SDKs would fail on it later with "Invalid URL"). */
+function baseUrlFlag(value: string): string {
+  const problem = httpUrlProblem(value);
+  if (problem) throw new InvalidArgumentError(`--base-url "${value}" ${problem}`);
+  return value;
+}
+
 /**
  * Adds the model flags to a command. `apiKey: false` leaves out `--api-key` for commands where that
  * flag means something else (`cai serve`: the key clients must send); remote keys then come from env.
@@ -30,6 +38,7 @@ export function addModelFlags(command: Command, { apiKey = true } = {}): Command
   command.option(
     "--base-url <url>",
     "OpenAI-compatible or Anthropic server URL (default: $OPENAI_BASE_URL / $ANTHROPIC_BASE_URL)",
+    baseUrlFlag,
   );
   if (apiKey) command.option("--api-key <key>", "API key (default: $OPENAI_API_KEY / $ANTHROPIC_API_KEY)");
   return command
@@ -94,12 +103,15 @@ export function stageModelOptions(
   };
 }
 
-/** `--temperature` as a number ≥ 0, and `--split` one of train, test, all; throws CaiError otherwise. */
+/**
+ * `--temperature` as a finite number ≥ 0 (`Infinity` and `""` are refused, not read as a temperature), and
+ * `--split` one of train, test, all; throws UsageError otherwise.
+ */
 export function samplingFlags(flags: { temperature: string; split: string }): { temperature: number } {
-  const temperature = Number(flags.temperature);
-  if (!(temperature >= 0))
-    throw new CaiError(`--temperature must be a number ≥ 0, got "${flags.temperature}"`);
+  const temperature = flags.temperature.trim() === "" ? Number.NaN : Number(flags.temperature);
+  if (!(Number.isFinite(temperature) && temperature >= 0))
+    throw new UsageError(`--temperature must be a number ≥ 0, got "${flags.temperature}"`);
   if (!["train", "test", "all"].includes(flags.split))
-    throw new CaiError("--split must be train, test or all");
+    throw new UsageError(`--split must be train, test or all, got "${flags.split}"`);
   return { temperature };
 }

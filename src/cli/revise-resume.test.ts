@@ -1,11 +1,10 @@
-import { execFile, spawn } from "node:child_process";
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { spawn } from "node:child_process";
+import { mkdtemp, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import Database from "better-sqlite3";
 import { beforeAll, describe, expect, it } from "vitest";
-import { doneCount, killWhenDone } from "../test-support/run-records.js";
+import { doneCount } from "../test-support/run-records.js";
 import { testModel } from "../test-support/test-models.js";
 
 const main = path.resolve(import.meta.dirname, "main.ts");
@@ -51,49 +50,6 @@ const reviseArgs = (out: string, concurrency: number) => [
   String(concurrency),
   "--no-cache",
 ];
-
-/** Starts the run, waits until `more` further prompts are done, then SIGKILLs it. */
-async function killMidRun(out: string, concurrency: number, more: number): Promise<void> {
-  await killWhenDone(reviseArgs(out, concurrency), out, doneCount(out) + more);
-}
-
-async function runToEnd(out: string, concurrency: number): Promise<void> {
-  await promisify(execFile)(node[0], [...node.slice(1), ...reviseArgs(out, concurrency)]);
-}
-
-async function exportTraces(out: string): Promise<Array<{ id: string; draft: string; revision: string }>> {
-  const folder = `${out}-export`;
-  await promisify(execFile)(node[0], [...node.slice(1), "export", out, "--out", folder, "--format", "trace"]);
-  const text = await readFile(path.join(folder, "trace.train.jsonl"), "utf8");
-  return text
-    .trim()
-    .split("\n")
-    .map((line) => JSON.parse(line));
-}
-
-describe("cai revise survives SIGKILL", () => {
-  it("at concurrency 1, killed three times then rerun, it gives the uninterrupted run's dataset record for record", async () => {
-    const reference = path.join(dir, "reference");
-    await runToEnd(reference, 1);
-    const interrupted = path.join(dir, "interrupted");
-    for (let kill = 0; kill < 3; kill += 1) await killMidRun(interrupted, 1, 4);
-    const partial = doneCount(interrupted);
-    expect(partial).toBeGreaterThanOrEqual(12);
-    expect(partial).toBeLessThan(24);
-    await runToEnd(interrupted, 1);
-    const [expected, actual] = [await exportTraces(reference), await exportTraces(interrupted)];
-    expect(actual).toHaveLength(24);
-    expect(actual).toEqual(expected);
-  });
-
-  it("at concurrency 3 it ends with the same set of records: no duplicates, no gaps", async () => {
-    const interrupted = path.join(dir, "concurrent");
-    for (let kill = 0; kill < 2; kill += 1) await killMidRun(interrupted, 3, 5);
-    await runToEnd(interrupted, 3);
-    const ids = (await exportTraces(interrupted)).map((t) => t.id);
-    expect(ids).toEqual(Array.from({ length: 24 }, (_, i) => `p-${String(i).padStart(2, "0")}`));
-  });
-});
 
 describe("cai revise on Ctrl-C", () => {
   it("finishes the prompts in flight, stores them, and exits 130 with a hint to resume", async () => {

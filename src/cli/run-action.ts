@@ -2,11 +2,32 @@
 // trace unless CAI_DEBUG=1 asks for it.
 import { InvalidArgumentError } from "commander";
 import { CaiError } from "../errors/cai-error.js";
-import { InputFileError } from "../errors/input-file-error.js";
+import { GgufFormatError } from "../gguf/gguf-format-error.js";
 
 /**
- * Wraps a command action so errors print as `cai: message`, exiting with code 2 for a malformed input
- * file (the user's to fix) and 1 for anything else.
+ * Errors about what the user gave — a malformed input file, a refused flag value, a spec string, a
+ * prompt set that does not exist — exit with code 2, as usage errors do; anything else with 1.
+ */
+const userInputErrors = new Set([
+  "InputFileError",
+  "UsageError",
+  "ModelSpecError",
+  "UnknownPromptSetError",
+  "RoundOutOfRangeError",
+]);
+
+/** The exit code for an error a command threw: 2 for the user's input, 1 otherwise. */
+export function exitCodeOf(error: unknown): 1 | 2 {
+  if (error instanceof InvalidArgumentError) return 2;
+  // A damaged GGUF file is the user's input too, also when a model load error wraps it.
+  const cause = error instanceof Error ? error.cause : undefined;
+  if (GgufFormatError.isInstance(error) || GgufFormatError.isInstance(cause)) return 2;
+  return CaiError.isInstance(error) && userInputErrors.has(error.name) ? 2 : 1;
+}
+
+/**
+ * Wraps a command action so errors print as `cai: message`, exiting with code 2 for the user's input
+ * (see {@link exitCodeOf}) and 1 for anything else.
  */
 export function runAction<A extends unknown[]>(
   action: (...args: A) => Promise<void>,
@@ -15,9 +36,10 @@ export function runAction<A extends unknown[]>(
     try {
       await action(...args);
     } catch (error) {
-      process.exitCode = InputFileError.isInstance(error) ? 2 : 1;
+      process.exitCode = exitCodeOf(error);
       if (process.env.CAI_DEBUG) console.error(error);
-      else if (CaiError.isInstance(error)) console.error(`cai: ${error.message}`);
+      else if (CaiError.isInstance(error) || error instanceof InvalidArgumentError)
+        console.error(`cai: ${error.message}`);
       else
         console.error(
           `cai: unexpected error: ${error instanceof Error ? error.message : String(error)} (CAI_DEBUG=1 shows the stack)`,
@@ -26,14 +48,26 @@ export function runAction<A extends unknown[]>(
   };
 }
 
-/** Parses a whole-number flag; commander reports a bad value as `option '--x <n>' argument … is invalid`. */
-export function intFlag(name: string, min = Number.NEGATIVE_INFINITY): (value: string) => number {
+/**
+ * Parses a whole-number flag written in decimal digits (`""`, `1e3` and `0x10` are refused, not read as
+ * 0, 1000 and 16), between `min` and `max`; commander reports a bad value with the flag's name.
+ */
+export function intFlag(
+  name: string,
+  min = Number.NEGATIVE_INFINITY,
+  max = Number.POSITIVE_INFINITY,
+): (value: string) => number {
   return (value: string) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min)
-      throw new InvalidArgumentError(
-        `${name} must be a whole number${min > Number.NEGATIVE_INFINITY ? ` ≥ ${min}` : ""}, got "${value}"`,
-      );
+    const n = /^\s*[+-]?\d+\s*$/.test(value) ? Number(value) : Number.NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max) {
+      const range =
+        max < Number.POSITIVE_INFINITY
+          ? ` from ${min} to ${max}`
+          : min > Number.NEGATIVE_INFINITY
+            ? ` ≥ ${min}`
+            : "";
+      throw new InvalidArgumentError(`${name} must be a whole number${range}, got "${value}"`);
+    }
     return n;
   };
 }

@@ -158,7 +158,7 @@ describe("cai train rm and cai models score", () => {
     expect(good?.score).toBeGreaterThan(bad?.score ?? Number.POSITIVE_INFINITY);
 
     const wrong = await cai("models", "check", `reward:${rewardDir}`);
-    expect(wrong.code).toBe(1);
+    expect(wrong.code).toBe(2);
     expect(wrong.stderr).toMatch(/reward model.*cai models score/);
   });
 });

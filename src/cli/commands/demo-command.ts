@@ -1,7 +1,7 @@
 // `cai demo`: the whole Constitutional AI loop on the shipped model organism, offline, with a report
 // measured both by the organism as AI judge and by the world's ground truth. Rerun to resume.
 import { existsSync } from "node:fs";
-import { rm } from "node:fs/promises";
+import { readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import type { Command } from "commander";
 import { CaiError } from "../../errors/cai-error.js";
@@ -9,6 +9,7 @@ import { DemoStoppedError } from "../../organism/demo/demo-stopped-error.js";
 import { demoSummaryLines } from "../../organism/demo/demo-summary.js";
 import { demoSizes, runDemo } from "../../organism/demo/run-demo.js";
 import { shippedOrganisms } from "../../organism/shipped.js";
+import { lockFileName, lockHolderFileName, lockRunDir } from "../../runs/run-dir-lock.js";
 import { intFlag, runAction } from "../run-action.js";
 import { stopOnSigint } from "../stop-on-sigint.js";
 
@@ -49,11 +50,15 @@ export function registerDemoCommand(program: Command): void {
             throw new CaiError(
               `${file} does not exist; rebuild the organism with \`npm run organism:pretrain\``,
             );
-        if (flags.restart && existsSync(flags.out)) {
-          if (!existsSync(path.join(flags.out, "phases")))
-            throw new CaiError(`${flags.out} does not look like a demo directory; not deleting it`);
-          await rm(flags.out, { recursive: true, force: true });
-        }
+        if (flags.restart && existsSync(flags.out) && !existsSync(path.join(flags.out, "phases")))
+          throw new CaiError(`${flags.out} does not look like a demo directory; not deleting it`);
+        // One lock over --out covers every run directory of the demo (a second demo there is refused).
+        const lock = lockRunDir(flags.out);
+        if (flags.restart)
+          // The lock file stays: deleting it would let another process lock a new one beside ours.
+          for (const entry of await readdir(flags.out))
+            if (entry !== lockFileName && entry !== lockHolderFileName)
+              await rm(path.join(flags.out, entry), { recursive: true, force: true });
         const stop = stopOnSigint();
         try {
           const summary = await runDemo({
@@ -73,6 +78,7 @@ export function registerDemoCommand(program: Command): void {
           process.exitCode = 130;
         } finally {
           stop.dispose();
+          lock.release();
         }
       }),
     );

@@ -28,12 +28,21 @@ import { type EvalPrompt, runEval } from "../../eval/run-eval.js";
 import { createModel } from "../../models/create-model.js";
 import type { LanguageModel } from "../../models/model.js";
 import { createProgress } from "../../runs/progress.js";
+import { lockRunDir } from "../../runs/run-dir-lock.js";
 import { respondRecords, runRespond } from "../../stages/respond/run-respond.js";
 import { addModelFlags, type ModelFlags, stageModelOptions } from "../model-flags.js";
+import {
+  type PromptFileFlags,
+  promptCategoryOption,
+  promptFileOptions,
+  promptKindOption,
+  splitOption,
+} from "../prompt-flags.js";
 import { intFlag, runAction } from "../run-action.js";
+import { reportStopped } from "../run-flags.js";
 import { stopOnSigint } from "../stop-on-sigint.js";
 
-interface EvalFlags extends ModelFlags {
+interface EvalFlags extends ModelFlags, PromptFileFlags {
   model: string[];
   name: string[];
   judge: string;
@@ -77,7 +86,9 @@ export function registerEvalCommand(program: Command): void {
       )
       .option("--baseline <name>", "the contestant the ratings are anchored to (default: the first)")
       .option("--prompts <set>", "prompt sets (default: helpful and red-team)", collect, [])
-      .option("--split <split>", "train, test or all", "test")
+      .addOption(splitOption("test"))
+      .addOption(promptKindOption())
+      .addOption(promptCategoryOption())
       .option("--limit <n>", "only the first N prompts of each set", intFlag("--limit", 1))
       .option("--max-tokens <n>", "longest response", intFlag("--max-tokens", 1), 128)
       .option("--seed <n>", "seed of sampling and of the bootstrap", intFlag("--seed"), 0)
@@ -95,8 +106,11 @@ export function registerEvalCommand(program: Command): void {
       if (baseline < 0) throw new CaiError(`--baseline ${flags.baseline} is not one of ${names.join(", ")}`);
       const sets = flags.prompts.length > 0 ? flags.prompts : ["helpful", "red-team"];
       const prompts = [];
-      for (const set of sets) prompts.push(...(await selectPrompts([set], flags.split, flags.limit)));
+      for (const set of sets)
+        prompts.push(...(await selectPrompts([set], flags.split, flags.limit, promptFileOptions(flags))));
 
+      // One lock over --out covers its responses and judgments runs; taken before the models load.
+      const lock = lockRunDir(flags.out);
       const { options, cache } = stageModelOptions(flags, flags.concurrency);
       const loaded: LanguageModel[] = [];
       const stop = stopOnSigint();
@@ -122,11 +136,10 @@ export function registerEvalCommand(program: Command): void {
           concurrency: flags.concurrency,
           restart: flags.restart,
           stop: stop.signal,
-          progress: createProgress({ label: "eval: responses" }),
+          progress: createProgress({ label: "eval: responses", unit: "prompts" }),
         });
         if (responded.interrupted) {
-          console.error("eval: stopped while sampling responses — rerun the same command to resume");
-          process.exitCode = 130;
+          reportStopped("eval", { counts: responded.counts, unit: "prompts", phase: "sampling responses" });
           return;
         }
         const rows = respondRecords(path.join(flags.out, "responses"));
@@ -158,7 +171,7 @@ export function registerEvalCommand(program: Command): void {
           concurrency: flags.concurrency,
           restart: flags.restart,
           stop: stop.signal,
-          progress: createProgress({ label: "eval: judgments" }),
+          progress: createProgress({ label: "eval: judgments", unit: "prompts" }),
         });
         const judgedByModel = evalReportData(path.join(flags.out, "judgments"), {
           names,
@@ -177,17 +190,19 @@ export function registerEvalCommand(program: Command): void {
               `  harmlessness ${s?.elo.toFixed(0)} [${s?.interval.map((x) => x.toFixed(0)).join(", ")}]`,
           );
         }
-        if (judged.interrupted) {
-          console.error(
-            "eval: stopped while judging; the report covers the judgments so far — rerun to resume",
-          );
-          process.exitCode = 130;
-        }
+        if (judged.interrupted)
+          reportStopped("eval", {
+            counts: judged.counts,
+            unit: "prompts",
+            phase: "judging",
+            note: "the report covers the judgments so far",
+          });
         console.log(report.html);
       } finally {
         stop.dispose();
         for (const model of loaded) await model.close?.();
         cache?.close();
+        lock.release();
       }
     }),
   );

@@ -11,14 +11,17 @@ import {
 } from "../../constitution/load-constitution.js";
 import { turnRenderers } from "../../constitution/templates.js";
 import { writeJsonLines } from "../../data/jsonl-file.js";
+import { InputFileError } from "../../errors/input-file-error.js";
 import { createModel } from "../../models/create-model.js";
 import { createProgress } from "../../runs/progress.js";
+import { lockRunDir } from "../../runs/run-dir-lock.js";
 import { humanPreferenceRows } from "../../stages/label/human-preferences.js";
 import type { JudgmentMode } from "../../stages/label/pairwise-judgment.js";
 import { labelledRows, responsePairs, runLabel } from "../../stages/label/run-label.js";
 import { readResponsesFile } from "../../stages/respond/responses-file.js";
 import { addModelFlags, type ModelFlags, stageModelOptions } from "../model-flags.js";
 import { intFlag, runAction } from "../run-action.js";
+import { reportStopped } from "../run-flags.js";
 import { stopOnSigint } from "../stop-on-sigint.js";
 
 interface LabelFlags extends ModelFlags {
@@ -89,8 +92,16 @@ export function registerLabelCommand(program: Command): void {
       const constitution = flags.constitution
         ? await loadConstitution(flags.constitution)
         : await loadDefaultConstitution();
-      const pairs = responsePairs(await readResponsesFile(flags.responses));
+      const responses = await readResponsesFile(flags.responses);
+      const pairs = responsePairs(responses);
+      if (pairs.length === 0)
+        throw new InputFileError(
+          flags.responses,
+          `0 pairs to label: each of its ${responses.length} prompts has fewer than two responses; sample two or more (cai respond --samples 2, or two --model)`,
+        );
       const human = flags.mixHuman ? await humanPreferenceRows(flags.mixHuman, flags.mixHumanLimit) : [];
+      // Before the judge loads, so a second process on the same --out is refused at once.
+      const lock = lockRunDir(flags.out);
       const { options, cache } = stageModelOptions(flags, flags.concurrency);
       const judge = await createModel(flags.judge, options);
       const stop = stopOnSigint();
@@ -114,18 +125,14 @@ export function registerLabelCommand(program: Command): void {
           concurrency: flags.concurrency,
           restart: flags.restart,
           stop: stop.signal,
-          progress: createProgress({ label: "label" }),
+          progress: createProgress({ label: "label", unit: "pairs" }),
         });
         const rows = [...labelledRows(flags.out), ...human];
         const file = path.join(flags.out, "preferences.jsonl");
         await writeJsonLines(file, rows);
         const { counts } = result;
-        if (result.interrupted) {
-          console.error(
-            `label: stopped; ${counts.done}/${counts.total} pairs done — rerun the same command to resume`,
-          );
-          process.exitCode = 130;
-        } else console.error(`label: ${counts.done}/${counts.total} pairs done, ${counts.failed} failed`);
+        if (result.interrupted) reportStopped("label", { counts, unit: "pairs" });
+        else console.error(`label: ${counts.done}/${counts.total} pairs done, ${counts.failed} failed`);
         for (const { error, count } of result.failures.slice(0, 5)) console.error(`  ${count} × ${error}`);
         if (counts.failed > 0 && !result.interrupted) process.exitCode = 1;
         console.log(file);
@@ -133,6 +140,7 @@ export function registerLabelCommand(program: Command): void {
         stop.dispose();
         await judge.close?.();
         cache?.close();
+        lock.release();
       }
     }),
   );

@@ -5,7 +5,7 @@ import { readJsonLines } from "../../data/jsonl-file.js";
 import { createModel } from "../../models/create-model.js";
 import type { LanguageModel } from "../../models/model.js";
 import { createRewardModel } from "../../models/reward/reward-spec.js";
-import { conversationOfRow } from "../../train/train-sft.js";
+import { sftConversationOf } from "../../train/chat-rows.js";
 import { addModelFlags, callCacheFromFlags, type ModelFlags, modelOptionsFromFlags } from "../model-flags.js";
 import { runAction } from "../run-action.js";
 
@@ -64,7 +64,7 @@ export function registerModelsCommand(program: Command): void {
         const rows = await readJsonLines(flags.data);
         const conversations = rows.map(({ line, value }) => ({
           line,
-          messages: conversationOfRow(flags.data, line, value),
+          messages: sftConversationOf(flags.data, line, value),
         }));
         const model = await createRewardModel(spec);
         try {

@@ -2,7 +2,7 @@
 // and look inside one (the built-in `red-team` and `helpful` sets, or a file).
 import path from "node:path";
 import { type Command, InvalidArgumentError, Option } from "commander";
-import { resolvePromptSetFile } from "../../data/builtin-prompt-sets.js";
+import { isBuiltinPromptSetName, resolvePromptSetFile } from "../../data/builtin-prompt-sets.js";
 import { parseFieldPath } from "../../data/field-path.js";
 import {
   type ImportPromptsOptions,
@@ -10,6 +10,7 @@ import {
   type PromptFileFormat,
   promptFileFormats,
 } from "../../data/importers/import-prompts.js";
+import { loadPromptFile } from "../../data/prompt-file.js";
 import {
   loadPromptSet,
   type PromptKind,
@@ -19,8 +20,9 @@ import {
 } from "../../data/prompt-set.js";
 import { countByCategory } from "../../data/prompt-set-stats.js";
 import type { PromptSplit } from "../../data/split.js";
-import { CaiError } from "../../errors/cai-error.js";
+import { describeReading } from "../prompt-flags.js";
 import { intFlag, runAction } from "../run-action.js";
+import { UsageError } from "../usage-error.js";
 
 interface ImportFlags {
   format: PromptFileFormat;
@@ -66,23 +68,17 @@ function delimiterFlag(value: string): string {
   return value === "tab" || value === "\\t" ? "\t" : value;
 }
 
-/** The importer options the flags ask for, or a CaiError saying which flag is missing or misplaced. */
+/** The importer options the flags ask for, or a UsageError saying which flag is misplaced. */
 function importOptions(flags: ImportFlags): ImportPromptsOptions {
   for (const [format, keys] of Object.entries(formatFlags)) {
     const misplaced = keys.find((key) => format !== flags.format && flags[key] !== undefined);
     if (misplaced)
-      throw new CaiError(`${flagName(misplaced)} applies to --format ${format}, not ${flags.format}`);
+      throw new UsageError(`${flagName(misplaced)} applies to --format ${format}, not ${flags.format}`);
   }
-  if (flags.category === undefined && flags.categoryColumn === undefined && flags.categoryField === undefined)
-    throw new CaiError("give --category NAME, or map a --category-column (csv) or --category-field (jsonl)");
   const common = {
     kind: flags.kind,
     ...(flags.category === undefined ? {} : { category: flags.category }),
     ...(flags.source === undefined ? {} : { source: flags.source }),
-  };
-  const needs = (flag: string | undefined, name: string): string => {
-    if (flag === undefined) throw new CaiError(`--format ${flags.format} needs ${name}`);
-    return flag;
   };
   switch (flags.format) {
     case "hh-rlhf":
@@ -91,7 +87,7 @@ function importOptions(flags: ImportFlags): ImportPromptsOptions {
       return {
         format: "csv",
         ...common,
-        promptColumn: needs(flags.promptColumn, "--prompt-column NAME"),
+        ...(flags.promptColumn === undefined ? {} : { promptColumn: flags.promptColumn }),
         ...(flags.idColumn === undefined ? {} : { idColumn: flags.idColumn }),
         ...(flags.categoryColumn === undefined ? {} : { categoryColumn: flags.categoryColumn }),
         ...(flags.delimiter === undefined ? {} : { delimiter: flags.delimiter }),
@@ -100,7 +96,7 @@ function importOptions(flags: ImportFlags): ImportPromptsOptions {
       return {
         format: "jsonl",
         ...common,
-        field: needs(flags.field, "--field PATH"),
+        ...(flags.field === undefined ? {} : { field: flags.field }),
         ...(flags.idField === undefined ? {} : { idField: flags.idField }),
         ...(flags.categoryField === undefined ? {} : { categoryField: flags.categoryField }),
       };
@@ -163,9 +159,11 @@ export function registerPromptsCommand(program: Command): void {
       new Option("--format <format>", "the file's format").choices(promptFileFormats).makeOptionMandatory(),
     )
     .addOption(
-      new Option("--kind <kind>", "what the prompts are for").choices(promptKinds).makeOptionMandatory(),
+      new Option("--kind <kind>", "what the prompts are for, where a row does not say")
+        .choices(promptKinds)
+        .default("red-team"),
     )
-    .option("--category <name>", "category of the prompts (of rows without their own, when one is mapped)")
+    .option("--category <name>", "category of the prompts whose row has none (default: the file's name)")
     .requiredOption("--out <file>", "the prompt set to write (.jsonl or .jsonl.gz)")
     .option("--source <name>", "recorded as each prompt's source (default: the file's name)")
     .addOption(
@@ -176,7 +174,10 @@ export function registerPromptsCommand(program: Command): void {
         .choices(["first", "context"])
         .default("first"),
     )
-    .option("--prompt-column <name>", "csv: header of the prompt column")
+    .option(
+      "--prompt-column <name>",
+      "csv: header of the prompt column (default: prompt, question, instruction, goal, forbidden_prompt or text)",
+    )
     .option("--id-column <name>", "csv: header of an id column")
     .option("--category-column <name>", "csv: header of a category column")
     .option(
@@ -186,7 +187,7 @@ export function registerPromptsCommand(program: Command): void {
     )
     .option(
       "--field <path>",
-      "jsonl: path of the prompt, e.g. messages or conversation.0.content",
+      "jsonl: path of the prompt, e.g. conversation.0.content (default: prompt, messages, question, goal, … found by name)",
       fieldPathFlag,
     )
     .option("--id-field <path>", "jsonl: path of an id", fieldPathFlag)
@@ -194,13 +195,14 @@ export function registerPromptsCommand(program: Command): void {
     .action(
       runAction(async (file: string, flags: ImportFlags) => {
         if (path.resolve(flags.out) === path.resolve(file))
-          throw new CaiError("--out is the file being imported; write the prompt set somewhere else");
+          throw new UsageError("--out is the file being imported; write the prompt set somewhere else");
         const { records, duplicatesDropped } = await importPrompts(file, importOptions(flags));
         await writePromptSet(flags.out, records);
         const categories = countByCategory(records).length;
         const dropped = duplicatesDropped > 0 ? `; ${duplicatesDropped} repeated prompts left out` : "";
+        const kinds = [...new Set(records.map((record) => record.kind))].join(" and ");
         console.log(
-          `wrote ${records.length} prompts in ${categories} ${categories === 1 ? "category" : "categories"} to ${flags.out} (${splitCounts(records)}${dropped})`,
+          `wrote ${records.length} ${kinds} prompts in ${categories} ${categories === 1 ? "category" : "categories"} to ${flags.out} (${splitCounts(records)}${dropped})`,
         );
       }),
     );
@@ -223,14 +225,19 @@ export function registerPromptsCommand(program: Command): void {
   prompts
     .command("show")
     .description("counts by category and split, then a few prompts from across the categories")
-    .argument("<set>", "red-team, helpful, or a prompt set file")
+    .argument("<set>", "red-team, helpful, or a file as --prompts reads it (a prompt set, JSONL rows, CSV)")
     .addOption(new Option("--split <split>", "only this split").choices(["train", "test"]))
     .option("--category <name>", "only this category")
     .option("--limit <n>", "how many prompts to print", intFlag("--limit", 0), 5)
     .action(
       runAction(async (name: string, flags: ShowFlags) => {
         const file = resolvePromptSetFile(name);
-        const all = await loadPromptSet(file);
+        // As `--prompts` reads it: also a file of rows as people have them, with a note on what was filled in.
+        const all = isBuiltinPromptSetName(name)
+          ? await loadPromptSet(file)
+          : await loadPromptFile(file, {
+              onRead: (reading) => console.error(describeReading(reading, { flags: false })),
+            });
         const records = all.filter(
           (record) =>
             (flags.split === undefined || record.split === flags.split) &&

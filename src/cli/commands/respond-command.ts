@@ -8,14 +8,22 @@ import { CaiError } from "../../errors/cai-error.js";
 import { createModel } from "../../models/create-model.js";
 import type { LanguageModel } from "../../models/model.js";
 import { createProgress } from "../../runs/progress.js";
+import { lockRunDir } from "../../runs/run-dir-lock.js";
 import { writeResponsesFile } from "../../stages/respond/responses-file.js";
 import { type RespondPrompt, respondRecords, runRespond } from "../../stages/respond/run-respond.js";
 import { addModelFlags, type ModelFlags, samplingFlags, stageModelOptions } from "../model-flags.js";
+import {
+  type PromptFileFlags,
+  promptCategoryOption,
+  promptFileOptions,
+  promptKindOption,
+  splitOption,
+} from "../prompt-flags.js";
 import { intFlag, runAction } from "../run-action.js";
-import { addRunFlags, type RunFlags, reportFailures } from "../run-flags.js";
+import { addRunFlags, type RunFlags, reportFailures, reportStopped } from "../run-flags.js";
 import { stopOnSigint } from "../stop-on-sigint.js";
 
-interface RespondFlags extends ModelFlags, RunFlags {
+interface RespondFlags extends ModelFlags, RunFlags, PromptFileFlags {
   model: string[];
   prompts: string[];
   out: string;
@@ -50,7 +58,9 @@ export function registerRespondCommand(program: Command): void {
           collect,
           [],
         )
-        .option("--split <split>", "train, test or all", "train")
+        .addOption(splitOption("train"))
+        .addOption(promptKindOption())
+        .addOption(promptCategoryOption())
         .option("--samples <k>", "responses per model per prompt", intFlag("--samples", 1), 2)
         .option("--seed <n>", "run seed (each sample's seed derives from it)", intFlag("--seed"), 0)
         .option("--temperature <t>", "sampling temperature", "1")
@@ -65,8 +75,11 @@ export function registerRespondCommand(program: Command): void {
         flags.prompts.length > 0 ? flags.prompts : ["red-team"],
         flags.split,
         flags.limit,
+        flags,
       );
 
+      // Before the models load, so a second process on the same --out is refused at once.
+      const lock = lockRunDir(flags.out);
       const { options, cache } = stageModelOptions(flags, flags.concurrency);
       const models: LanguageModel[] = [];
       const stop = stopOnSigint();
@@ -87,18 +100,15 @@ export function registerRespondCommand(program: Command): void {
           maxAttempts: flags.maxAttempts,
           restart: flags.restart,
           stop: stop.signal,
-          progress: createProgress({ label: "respond" }),
+          progress: createProgress({ label: "respond", unit: "prompts" }),
         });
         const file = path.join(flags.out, responsesFileName);
         const rows = respondRecords(flags.out);
         await writeResponsesFile(file, rows);
         const { counts } = result;
-        if (result.interrupted) {
-          console.error(
-            `respond: stopped; ${counts.done}/${counts.total} done (${rows.length} rows in ${file}) — rerun the same command to resume`,
-          );
-          process.exitCode = 130;
-        } else {
+        if (result.interrupted)
+          reportStopped("respond", { counts, unit: "prompts", note: `${rows.length} rows in ${file}` });
+        else {
           console.log(`respond: ${counts.done}/${counts.total} done, ${counts.failed} failed; wrote ${file}`);
         }
         reportFailures("respond", result, flags.maxFailures);
@@ -106,6 +116,7 @@ export function registerRespondCommand(program: Command): void {
         stop.dispose();
         for (const model of models) await model.close?.();
         cache?.close();
+        lock.release();
       }
     }),
   );
@@ -116,8 +127,9 @@ async function loadRespondPrompts(
   sets: string[],
   split: string,
   limit: number | undefined,
+  flags: PromptFileFlags,
 ): Promise<RespondPrompt[]> {
-  return (await selectPrompts(sets, split, limit)).map((record) => ({
+  return (await selectPrompts(sets, split, limit, promptFileOptions(flags))).map((record) => ({
     id: record.id,
     kind: record.kind,
     category: record.category,

@@ -12,13 +12,21 @@ import { turnRenderers } from "../../constitution/templates.js";
 import { selectPrompts } from "../../data/prompt-selection.js";
 import { createModel } from "../../models/create-model.js";
 import { createProgress } from "../../runs/progress.js";
+import { lockRunDir } from "../../runs/run-dir-lock.js";
 import { type RevisePrompt, runRevise } from "../../stages/revise/run-revise.js";
 import { addModelFlags, type ModelFlags, samplingFlags, stageModelOptions } from "../model-flags.js";
+import {
+  type PromptFileFlags,
+  promptCategoryOption,
+  promptFileOptions,
+  promptKindOption,
+  splitOption,
+} from "../prompt-flags.js";
 import { intFlag, runAction } from "../run-action.js";
-import { addRunFlags, type RunFlags, reportFailures } from "../run-flags.js";
+import { addRunFlags, type RunFlags, reportFailures, reportStopped } from "../run-flags.js";
 import { stopOnSigint } from "../stop-on-sigint.js";
 
-interface ReviseFlags extends ModelFlags, RunFlags {
+interface ReviseFlags extends ModelFlags, RunFlags, PromptFileFlags {
   model: string;
   critic?: string;
   out: string;
@@ -57,7 +65,9 @@ export function registerReviseCommand(program: Command): void {
           collect,
           [],
         )
-        .option("--split <split>", "train, test or all", "train")
+        .addOption(splitOption("train"))
+        .addOption(promptKindOption())
+        .addOption(promptCategoryOption())
         .option(
           "--rounds <n>",
           "critique → revision rounds per prompt (0: drafts only — the paper's helpfulness samples)",
@@ -94,8 +104,11 @@ export function registerReviseCommand(program: Command): void {
         flags.prompts.length > 0 ? flags.prompts : ["red-team"],
         flags.split,
         flags.limit,
+        flags,
       );
 
+      // Before the models load, so a second process on the same --out is refused at once.
+      const lock = lockRunDir(flags.out);
       const { options, cache } = stageModelOptions(flags, flags.concurrency);
       const policy = await createModel(flags.model, options);
       const critic =
@@ -126,15 +139,11 @@ export function registerReviseCommand(program: Command): void {
           maxAttempts: flags.maxAttempts,
           restart: flags.restart,
           stop: stop.signal,
-          progress: createProgress({ label: "revise" }),
+          progress: createProgress({ label: "revise", unit: "prompts" }),
         });
         const { counts } = result;
-        if (result.interrupted) {
-          console.error(
-            `revise: stopped; ${counts.done}/${counts.total} done — rerun the same command to resume`,
-          );
-          process.exitCode = 130;
-        } else {
+        if (result.interrupted) reportStopped("revise", { counts, unit: "prompts" });
+        else {
           console.log(
             `revise: ${counts.done}/${counts.total} done, ${counts.failed} failed, in ${flags.out}`,
           );
@@ -145,6 +154,7 @@ export function registerReviseCommand(program: Command): void {
         await policy.close?.();
         if (critic !== policy) await critic.close?.();
         cache?.close();
+        lock.release();
       }
     }),
   );
@@ -162,8 +172,9 @@ async function loadPrompts(
   sets: string[],
   split: string,
   limit: number | undefined,
+  flags: PromptFileFlags,
 ): Promise<RevisePrompt[]> {
-  return (await selectPrompts(sets, split, limit)).map((record) => ({
+  return (await selectPrompts(sets, split, limit, promptFileOptions(flags))).map((record) => ({
     id: record.id,
     kind: record.kind,
     category: record.category,

@@ -1,7 +1,6 @@
 // `cai serve --model SPEC`: serves models over an OpenAI-compatible (and Anthropic Messages) HTTP API.
 import type { Command } from "commander";
 import { createModel } from "../../models/create-model.js";
-import { startServer } from "../../serve/index.js";
 import { addModelFlags, type ModelFlags, modelOptionsFromFlags } from "../model-flags.js";
 import { intFlag, runAction } from "../run-action.js";
 
@@ -30,7 +29,7 @@ export function registerServeCommand(program: Command): void {
         [],
       )
       .option("--host <host>", "address to bind", "127.0.0.1")
-      .option("--port <port>", "port (0: any free port)", intFlag("--port", 0), 8080)
+      .option("--port <port>", "port (0: any free port)", intFlag("--port", 0, 65535), 8080)
       .option("--body-limit <bytes>", "largest request body", intFlag("--body-limit", 1), 4 * 1024 * 1024)
       .option("--request-timeout <ms>", "longest a request may run", intFlag("--request-timeout", 1), 600_000)
       .option("--api-key <key>", "require this Bearer key from clients (default: $CAI_API_KEY; none)"),
@@ -38,6 +37,8 @@ export function registerServeCommand(program: Command): void {
   ).action(
     runAction(async (flags: ServeFlags) => {
       if (flags.apiKey === undefined && process.env.CAI_API_KEY) flags.apiKey = process.env.CAI_API_KEY;
+      // Loaded here, not at the top: a mistyped flag is answered without loading the HTTP server.
+      const { startServer } = await import("../../serve/index.js");
       const models = [];
       for (const [i, spec] of flags.model.entries()) {
         const model = await createModel(spec, modelOptionsFromFlags({ ...flags, apiKey: undefined }));

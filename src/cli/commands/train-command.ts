@@ -3,7 +3,10 @@
 // --format preference`, TRL / hh-rlhf / OpenAI layouts, `cai label` soft labels), `rm` a preference
 // (reward) model on the same pairs. Each checkpoints into its output directory; `--resume` continues an
 // interrupted run exactly.
+import path from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
+import { lockRunDir } from "../../runs/run-dir-lock.js";
+import { checkpointFileName } from "../../train/checkpoint.js";
 import { type LoraTarget, loraTargets } from "../../train/lora.js";
 import { trainDpo } from "../../train/train-dpo.js";
 import type { TrainProgress } from "../../train/train-loop.js";
@@ -31,6 +34,8 @@ interface CommonFlags {
   maxLength?: number;
   resume?: boolean;
   checkpointEvery: number;
+  /** sft and dpo only (rm writes no PEFT adapter). */
+  baseModelId?: string;
 }
 
 /** Parses a positive number flag (e.g. a learning rate). */
@@ -84,6 +89,7 @@ function commonOptions(command: Command, what: string, lr: string): Command {
 
 /** The library options shared by every objective, from the flags. */
 function commonSettings(flags: CommonFlags) {
+  let firstUpdate = true;
   return {
     base: flags.base,
     data: flags.data,
@@ -102,42 +108,66 @@ function commonSettings(flags: CommonFlags) {
     ...(flags.evalData === undefined ? {} : { evalData: flags.evalData }),
     ...(flags.evalEvery === undefined ? {} : { evalEvery: flags.evalEvery }),
     ...(flags.maxLength === undefined ? {} : { maxLength: flags.maxLength }),
+    ...(flags.baseModelId === undefined ? {} : { baseModelId: flags.baseModelId }),
     onWarning: (message: string) => console.error(`warning: ${message}`),
-    onProgress: (p: TrainProgress) =>
+    onProgress: (p: TrainProgress) => {
+      // The first update of a resumed run follows the checkpoint's: say what was done before.
+      if (firstUpdate && p.step > 1)
+        console.error(
+          `train: resuming ${flags.out}: ${p.step - 1}/${p.totalSteps} steps done before, ${p.totalSteps - p.step + 1} to do`,
+        );
+      firstUpdate = false;
       console.error(
         `step ${p.step}/${p.totalSteps} loss ${p.loss.toFixed(4)}` +
           `${p.evalLoss === undefined ? "" : ` eval ${p.evalLoss.toFixed(4)}`} lr ${p.learningRate.toExponential(2)} ` +
           `${p.tokensPerSecond.toFixed(0)} tok/s eta ${p.etaSeconds.toFixed(0)}s`,
-      ),
+      );
+    },
   };
 }
 
-/** Runs `train` with a SIGINT handler whose signal stops training after the update in flight. */
-async function withStop<T>(train: (stop: AbortSignal) => Promise<T>): Promise<T> {
+/**
+ * Runs `train` holding --out's lock (a second process there is refused) and with a SIGINT handler whose
+ * signal stops training after the update in flight.
+ */
+async function withStop<T>(out: string, train: (stop: AbortSignal) => Promise<T>): Promise<T> {
+  const lock = lockRunDir(out);
   const stop = stopOnSigint();
   try {
     return await train(stop.signal);
   } finally {
     stop.dispose();
+    lock.release();
   }
 }
 
-/** The closing lines every objective prints: resume note, the summary, then the adapter path on stdout. */
+/**
+ * The closing lines every objective prints: resume note, where a Ctrl-C left the run (exit code 130),
+ * the summary, then the adapter path on stdout.
+ */
 function report(
   result: { resumedFrom: number; stopped: boolean; step: number; output: string; peft?: { dir: string } },
   summary: string,
+  flags: CommonFlags,
 ): void {
   if (result.resumedFrom > 0) console.error(`resumed from step ${result.resumedFrom}`);
+  if (result.stopped) {
+    const checkpoint = path.join(flags.out, "checkpoints", checkpointFileName(result.step));
+    console.error(
+      `train: stopped at step ${result.step}/${flags.steps}; checkpoint at ${checkpoint}; rerun the same command with --resume to continue`,
+    );
+    process.exitCode = 130;
+  }
   const peak = process.resourceUsage().maxRSS / 1024;
   console.error(
-    `${result.stopped ? "stopped (rerun with --resume to continue)" : "done"} at step ${result.step}: ${summary}` +
+    `${result.stopped ? "stopped" : "done"} at step ${result.step}: ${summary}` +
       `${result.peft ? `; PEFT adapter in ${result.peft.dir}` : ""}; peak RSS ${peak.toFixed(0)} MB`,
   );
   console.log(result.output);
 }
 
 function dropoutFlag(value: string): number {
-  const p = Number(value);
+  const p = value.trim() === "" ? Number.NaN : Number(value);
   if (!(p >= 0 && p < 1)) throw new InvalidArgumentError(`--dropout must be in [0, 1), got "${value}"`);
   return p;
 }
@@ -172,6 +202,15 @@ function targetsFlag(value: string): LoraTarget[] {
   return [...new Set(targets)];
 }
 
+/** `--base-model-id` (sft and dpo, which write a PEFT adapter): the base its adapter_config.json names. */
+const baseModelIdHelp =
+  "the Hugging Face model (ORG/NAME) the PEFT adapter names as its base (default: the one the GGUF's metadata names)";
+
+function baseModelIdFlag(value: string): string {
+  if (value.trim() === "") throw new InvalidArgumentError("--base-model-id must not be empty");
+  return value.trim();
+}
+
 /** Registers `cai train` and its subcommands. */
 export function registerTrainCommand(program: Command): void {
   const train = program
@@ -185,6 +224,7 @@ export function registerTrainCommand(program: Command): void {
     "conversations, each ending with the assistant message to learn",
     "1e-4, or 1e-5 with --full",
   )
+    .option("--base-model-id <id>", baseModelIdHelp, baseModelIdFlag)
     .option("--full", "train every weight (no adapter) and write a whole GGUF model")
     .option("--merge", "also write the base with the trained adapter folded in, as a GGUF model")
     .option(
@@ -195,7 +235,7 @@ export function registerTrainCommand(program: Command): void {
     )
     .action(
       runAction(async (flags: CommonFlags & { full?: boolean; merge?: boolean; fullType: "F32" | "F16" }) => {
-        const result = await withStop((stop) =>
+        const result = await withStop(flags.out, (stop) =>
           trainSft({
             ...commonSettings(flags),
             full: flags.full ?? false,
@@ -212,6 +252,7 @@ export function registerTrainCommand(program: Command): void {
           `${result.examples} conversations${result.skipped > 0 ? ` (${result.skipped} skipped)` : ""}, ` +
             `loss ${result.firstLoss.toFixed(4)} → ${result.finalLoss.toFixed(4)}${held}` +
             (flags.merge && result.model ? `; merged model ${result.model}` : ""),
+          flags,
         );
       }),
     );
@@ -225,10 +266,11 @@ export function registerTrainCommand(program: Command): void {
     "preference pairs: TRL (prompt/chosen/rejected), hh-rlhf, OpenAI preference or cai export/label JSONL",
     "5e-5",
   )
+    .option("--base-model-id <id>", baseModelIdHelp, baseModelIdFlag)
     .option("--beta <x>", "DPO's β: the pull toward the base model", positiveFlag("--beta"), 0.1)
     .action(
       runAction(async (flags: CommonFlags & { beta: number }) => {
-        const result = await withStop((stop) =>
+        const result = await withStop(flags.out, (stop) =>
           trainDpo({ ...commonSettings(flags), beta: flags.beta, stop }),
         );
         const held = result.eval
@@ -239,6 +281,7 @@ export function registerTrainCommand(program: Command): void {
           result,
           `${result.pairs} pairs${result.skipped > 0 ? ` (${result.skipped} skipped)` : ""}, ` +
             `loss ${result.firstLoss.toFixed(4)} → ${result.finalLoss.toFixed(4)}${held}`,
+          flags,
         );
       }),
     );
@@ -253,7 +296,9 @@ export function registerTrainCommand(program: Command): void {
     "1e-4",
   ).action(
     runAction(async (flags: CommonFlags) => {
-      const result = await withStop((stop) => trainRewardModel({ ...commonSettings(flags), stop }));
+      const result = await withStop(flags.out, (stop) =>
+        trainRewardModel({ ...commonSettings(flags), stop }),
+      );
       const e = result.eval;
       const held = e
         ? `; held-out accuracy ${e.start.accuracy.toFixed(3)} → ${e.end.accuracy.toFixed(3)}, ` +
@@ -264,6 +309,7 @@ export function registerTrainCommand(program: Command): void {
         result,
         `${result.pairs} pairs${result.skipped > 0 ? ` (${result.skipped} skipped)` : ""}, ` +
           `loss ${result.firstLoss.toFixed(4)} → ${result.finalLoss.toFixed(4)}${held}; load it as reward:${result.output}`,
+        flags,
       );
     }),
   );
