@@ -42,9 +42,15 @@ const program = new Command()
     "Constitutional AI, end to end: constitutions, critique and revision, training, AI feedback, evaluation",
   )
   .version(version);
-// `cai revise …` needs only revise; `cai`, `cai --help` or a mistyped command get every command.
+// `cai revise …` needs only revise and `cai --version` none; `cai`, `cai --help` or a mistyped command
+// get every command.
 const named = process.argv[2];
-const wanted = named !== undefined && Object.hasOwn(commands, named) ? [named] : Object.keys(commands);
+const wanted =
+  named === "--version" || named === "-V"
+    ? []
+    : named !== undefined && Object.hasOwn(commands, named)
+      ? [named]
+      : Object.keys(commands);
 for (const name of wanted) (await commands[name]?.())?.(program);
 reportUsageErrorsOnOneLine(program);
 try {
