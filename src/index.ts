@@ -40,8 +40,6 @@ export {
 } from "./models/llama/llama-language-model.js";
 export type * from "./models/model.js";
 export { OpenAILanguageModel, type OpenAIModelOptions } from "./models/openai/openai-language-model.js";
-export type { RewardModel } from "./models/reward/reward-model.js";
-export { createRewardModel, parseRewardSpec, type RewardSpec } from "./models/reward/reward-spec.js";
 export { normaliseLogprobs } from "./models/scoring.js";
 export { type ModelSpec, parseModelSpec } from "./models/spec.js";
 export {
@@ -60,19 +58,21 @@ export { type JudgmentContext, judgePair, type PairwiseJudgment } from "./stages
 export { type LabelPair, labelledRows, runLabel } from "./stages/label/run-label.js";
 export { type ResponsesRow, readResponsesFile } from "./stages/respond/responses-file.js";
 export { respondRecords, runRespond } from "./stages/respond/run-respond.js";
-export { CheckpointMismatchError } from "./train/checkpoint-mismatch-error.js";
-export { type PreferenceRow, readPreferenceRows } from "./train/preference-data.js";
+export { type PreferenceRow, readPreferenceRows } from "./train/data/preference-data.js";
+export { CheckpointMismatchError } from "./train/loop/checkpoint-mismatch-error.js";
+export type { TrainProgress } from "./train/loop/train-loop.js";
+export type { TrainRunOptions } from "./train/loop/training-run.js";
+export type { RewardModel } from "./train/reward/load-reward-model.js";
+export { createRewardModel, parseRewardSpec, type RewardSpec } from "./train/reward/reward-spec.js";
+export {
+  type TrainRewardModelOptions,
+  type TrainRewardModelResult,
+  trainRewardModel,
+} from "./train/reward/train-rm.js";
 export {
   type DpoEvaluation,
   type TrainDpoOptions,
   type TrainDpoResult,
   trainDpo,
 } from "./train/train-dpo.js";
-export type { TrainProgress } from "./train/train-loop.js";
-export {
-  type TrainRewardModelOptions,
-  type TrainRewardModelResult,
-  trainRewardModel,
-} from "./train/train-rm.js";
 export { type TrainSftOptions, type TrainSftResult, trainSft } from "./train/train-sft.js";
-export type { TrainRunOptions } from "./train/training-run.js";

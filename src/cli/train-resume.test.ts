@@ -8,7 +8,7 @@ import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../test-support/run-cli.js";
 import { testFolder, testModel } from "../test-support/test-models.js";
-import { loadLatestCheckpoint } from "../train/checkpoint.js";
+import { loadLatestCheckpoint } from "../train/loop/checkpoint.js";
 
 const main = path.resolve(import.meta.dirname, "main.ts");
 const questions = ["what colour is the sea?", "tell me about water", "hello", "a question", "why?", "who?"];

@@ -8,15 +8,15 @@ import path from "node:path";
 import { makeTestModel } from "../gguf/test-models/make-model.js";
 import type { ModelPreset } from "../gguf/test-models/presets.js";
 import { buildWordVocabulary } from "../gguf/test-models/spm-vocabulary.js";
-import { initTrainingBackend } from "../train/backend.js";
-import { sftExampleFromMessages } from "../train/chat-tokens.js";
-import { writeGgufModel } from "../train/export-gguf-model.js";
-import { createFullModel, disposeFullModel, fullModelVariables } from "../train/full-model.js";
-import { AdamW, type SftExample, sftLoss } from "../train/sft.js";
-import { type TrainLoopResult, type TrainProgress, trainLoop } from "../train/train-loop.js";
+import { sftExampleFromMessages } from "../train/data/chat-tokens.js";
+import { writeGgufModel } from "../train/formats/export-gguf-model.js";
+import { type TrainLoopResult, type TrainProgress, trainLoop } from "../train/loop/train-loop.js";
+import { openTokenizer } from "../train/loop/training-run.js";
+import { initTrainingBackend } from "../train/model/backend.js";
+import { createFullModel, disposeFullModel, fullModelVariables } from "../train/model/full-model.js";
+import { disposeWeights, loadWeights } from "../train/model/weights.js";
+import { AdamW, type SftExample, sftLoss } from "../train/objectives/sft.js";
 import { padBatch } from "../train/train-sft.js";
-import { openTokenizer } from "../train/training-run.js";
-import { disposeWeights, loadWeights } from "../train/weights.js";
 import {
   buildCorpus,
   type CorpusDocument,

@@ -4,7 +4,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { makeTestModel } from "../gguf/test-models/make-model.js";
 import { buildWordVocabulary } from "../gguf/test-models/spm-vocabulary.js";
-import { openTokenizer } from "../train/training-run.js";
+import { openTokenizer } from "../train/loop/training-run.js";
 import { buildCorpus, type CorpusDocument, defaultCorpus } from "./corpus.js";
 import { classifyTruth, truthPreference } from "./ground-truth.js";
 import { organismShape, organismWords } from "./pretrain.js";

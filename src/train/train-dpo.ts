@@ -7,14 +7,9 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { CaiError } from "../errors/cai-error.js";
-import { initTrainingBackend } from "./backend.js";
-import type { TrainSetting } from "./checkpoint.js";
-import { type DpoPair, dpoLoss, dpoMargins, type ReferenceLogprobs, referenceLogprobs } from "./dpo.js";
-import { createLora, disposeLora, dropoutSeed, loraTargets, loraVariables, withLoraDropout } from "./lora.js";
-import { preferencePairLoader } from "./preference-data.js";
-import { preferenceAccuracy } from "./preference-loss.js";
-import { AdamW } from "./sft.js";
-import type { TrainObjective } from "./train-loop.js";
+import { preferencePairLoader } from "./data/preference-data.js";
+import type { TrainSetting } from "./loop/checkpoint.js";
+import type { TrainObjective } from "./loop/train-loop.js";
 import {
   type AdapterOutputs,
   fitLength,
@@ -25,8 +20,26 @@ import {
   type TrainRunOptions,
   type TrainRunResult,
   writeAdapterOutputs,
-} from "./training-run.js";
-import { disposeWeights, loadWeights, type TransformerWeights } from "./weights.js";
+} from "./loop/training-run.js";
+import { initTrainingBackend } from "./model/backend.js";
+import {
+  createLora,
+  disposeLora,
+  dropoutSeed,
+  loraTargets,
+  loraVariables,
+  withLoraDropout,
+} from "./model/lora.js";
+import { disposeWeights, loadWeights, type TransformerWeights } from "./model/weights.js";
+import {
+  type DpoPair,
+  dpoLoss,
+  dpoMargins,
+  type ReferenceLogprobs,
+  referenceLogprobs,
+} from "./objectives/dpo.js";
+import { preferenceAccuracy } from "./objectives/preference-loss.js";
+import { AdamW } from "./objectives/sft.js";
 
 /**
  * Options of {@link trainDpo}. `data` (and `evalData`) hold preference pairs (see preference-data.ts);

@@ -12,16 +12,12 @@ import { readJsonLines } from "../data/jsonl-file.js";
 import { CaiError } from "../errors/cai-error.js";
 import { InputFileError } from "../errors/input-file-error.js";
 import type { ChatMessage } from "../models/model.js";
-import { initTrainingBackend } from "./backend.js";
-import { sftConversationOf } from "./chat-rows.js";
-import { sftExampleFromMessages } from "./chat-tokens.js";
-import type { TrainSetting } from "./checkpoint.js";
-import { type GgufModelTensorType, writeGgufModel } from "./export-gguf-model.js";
-import { createFullModel, disposeFullModel, fullModelVariables, fullSftObjective } from "./full-model.js";
-import { createLora, disposeLora, dropoutSeed, loraTargets, withLoraDropout } from "./lora.js";
-import { disposeMerged, mergeLora } from "./merge-lora.js";
-import { AdamW, createSftTrainer, type SftExample, sftLoss } from "./sft.js";
-import { evaluate, sftObjective, type TrainObjective } from "./train-loop.js";
+import { sftConversationOf } from "./data/chat-rows.js";
+import { sftExampleFromMessages } from "./data/chat-tokens.js";
+import { type GgufModelTensorType, writeGgufModel } from "./formats/export-gguf-model.js";
+import { disposeMerged, mergeLora } from "./formats/merge-lora.js";
+import type { TrainSetting } from "./loop/checkpoint.js";
+import { evaluate, sftObjective, type TrainObjective } from "./loop/train-loop.js";
 import {
   type AdapterOutputs,
   fitLength,
@@ -34,8 +30,17 @@ import {
   type TrainRunOptions,
   type TrainRunResult,
   writeAdapterOutputs,
-} from "./training-run.js";
-import { disposeWeights, loadWeights, type TransformerWeights } from "./weights.js";
+} from "./loop/training-run.js";
+import { initTrainingBackend } from "./model/backend.js";
+import {
+  createFullModel,
+  disposeFullModel,
+  fullModelVariables,
+  fullSftObjective,
+} from "./model/full-model.js";
+import { createLora, disposeLora, dropoutSeed, loraTargets, withLoraDropout } from "./model/lora.js";
+import { disposeWeights, loadWeights, type TransformerWeights } from "./model/weights.js";
+import { AdamW, createSftTrainer, type SftExample, sftLoss } from "./objectives/sft.js";
 
 /**
  * Options of {@link trainSft}. `data` (and `evalData`) hold `{"messages": [...]}` rows, each ending with

@@ -4,8 +4,8 @@ import type { Command } from "commander";
 import { readJsonLines } from "../../data/jsonl-file.js";
 import { createModel } from "../../models/create-model.js";
 import type { LanguageModel } from "../../models/model.js";
-import { createRewardModel } from "../../models/reward/reward-spec.js";
-import { sftConversationOf } from "../../train/chat-rows.js";
+import { sftConversationOf } from "../../train/data/chat-rows.js";
+import { createRewardModel } from "../../train/reward/reward-spec.js";
 import { addModelFlags, callCacheFromFlags, type ModelFlags, modelOptionsFromFlags } from "../model-flags.js";
 import { runAction } from "../run-action.js";
 

@@ -6,11 +6,11 @@
 import path from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
 import { lockRunDir } from "../../runs/run-dir-lock.js";
-import { checkpointFileName } from "../../train/checkpoint.js";
-import { type LoraTarget, loraTargets } from "../../train/lora.js";
+import { checkpointFileName } from "../../train/loop/checkpoint.js";
+import type { TrainProgress } from "../../train/loop/train-loop.js";
+import { type LoraTarget, loraTargets } from "../../train/model/lora.js";
+import { trainRewardModel } from "../../train/reward/train-rm.js";
 import { trainDpo } from "../../train/train-dpo.js";
-import type { TrainProgress } from "../../train/train-loop.js";
-import { trainRewardModel } from "../../train/train-rm.js";
 import { trainSft } from "../../train/train-sft.js";
 import { intFlag, runAction } from "../run-action.js";
 import { stopOnSigint } from "../stop-on-sigint.js";

@@ -3,7 +3,7 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { testFolder } from "../../test-support/test-models.js";
-import { readPreferenceRows } from "../../train/preference-data.js";
+import { readPreferenceRows } from "../../train/data/preference-data.js";
 import { humanPreferenceRows } from "./human-preferences.js";
 
 describe("humanPreferenceRows", () => {

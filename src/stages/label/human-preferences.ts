@@ -2,7 +2,7 @@
 // harmlessness labels: any preference file the trainer reads (Anthropic hh-rlhf's chosen/rejected
 // transcripts, TRL, OpenAI) becomes rows in `cai label`'s output shape, marked `source: "human"`.
 import type { ChatMessage } from "../../models/model.js";
-import { readPreferenceRows } from "../../train/preference-data.js";
+import { readPreferenceRows } from "../../train/data/preference-data.js";
 
 /** A human-labelled row in the shape of `cai label`'s output. */
 export interface HumanPreferenceRow {

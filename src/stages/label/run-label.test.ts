@@ -9,7 +9,7 @@ import { loadDefaultConstitution } from "../../constitution/load-constitution.js
 import { turnRenderers } from "../../constitution/templates.js";
 import { LlamaLanguageModel } from "../../models/llama/llama-language-model.js";
 import { testFolder, testModel } from "../../test-support/test-models.js";
-import { readPreferenceRows } from "../../train/preference-data.js";
+import { readPreferenceRows } from "../../train/data/preference-data.js";
 import { type LabelPair, type LabelRunConfig, labelledRows, runLabel } from "./run-label.js";
 
 let judge: LlamaLanguageModel;
