@@ -1,5 +1,5 @@
 // cai's public library API: the model contract and its backends, the call cache, GGUF tools, the
-// OpenAI-compatible server, constitutions and prompt data, training (SFT, DPO, preference models), and
+// OpenAI-compatible server, constitutions and prompt data, training (SFT, DPO, preference models, RL), and
 // RL-CAI data and evaluation (responses, AI feedback labels, the tournament and its report).
 export * from "./constitution/index.js";
 export * from "./data/index.js";
@@ -62,6 +62,11 @@ export { type PreferenceRow, readPreferenceRows } from "./train/data/preference-
 export { CheckpointMismatchError } from "./train/loop/checkpoint-mismatch-error.js";
 export type { TrainProgress } from "./train/loop/train-loop.js";
 export type { TrainRunOptions } from "./train/loop/training-run.js";
+export {
+  type AdvantageEstimator,
+  grpoAdvantages,
+  rlooAdvantages,
+} from "./train/objectives/policy-gradient.js";
 export type { RewardModel } from "./train/reward/load-reward-model.js";
 export { createRewardModel, parseRewardSpec, type RewardSpec } from "./train/reward/reward-spec.js";
 export {
@@ -69,6 +74,23 @@ export {
   type TrainRewardModelResult,
   trainRewardModel,
 } from "./train/reward/train-rm.js";
+export {
+  type AnswerReward,
+  functionRewardSource,
+  type JudgeRewardOptions,
+  judgeRewardSource,
+  type RewardSource,
+  rewardModelSource,
+} from "./train/rl/reward-source.js";
+export type { RlPrompt } from "./train/rl/rollouts.js";
+export {
+  type RlEvaluation,
+  type RlProgress,
+  type RlTimings,
+  type TrainRlOptions,
+  type TrainRlResult,
+  trainRl,
+} from "./train/rl/train-rl.js";
 export {
   type DpoEvaluation,
   type TrainDpoOptions,

@@ -5,15 +5,15 @@
 // interrupted run exactly.
 import path from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
-import { lockRunDir } from "../../runs/run-dir-lock.js";
 import { checkpointFileName } from "../../train/loop/checkpoint.js";
 import type { TrainProgress } from "../../train/loop/train-loop.js";
-import { type LoraTarget, loraTargets } from "../../train/model/lora.js";
+import type { LoraTarget } from "../../train/model/lora.js";
 import { trainRewardModel } from "../../train/reward/train-rm.js";
 import { trainDpo } from "../../train/train-dpo.js";
 import { trainSft } from "../../train/train-sft.js";
 import { intFlag, runAction } from "../run-action.js";
-import { stopOnSigint } from "../stop-on-sigint.js";
+import { baseModelIdFlag, baseModelIdHelp, positiveFlag, targetsFlag, withStop } from "../train-flags.js";
+import { registerTrainRlCommand } from "./train-rl-command.js";
 
 /** Flags every `cai train` objective takes. */
 interface CommonFlags {
@@ -36,16 +36,6 @@ interface CommonFlags {
   checkpointEvery: number;
   /** sft and dpo only (rm writes no PEFT adapter). */
   baseModelId?: string;
-}
-
-/** Parses a positive number flag (e.g. a learning rate). */
-function positiveFlag(name: string): (value: string) => number {
-  return (value: string) => {
-    const n = Number(value);
-    if (!(Number.isFinite(n) && n > 0))
-      throw new InvalidArgumentError(`${name} must be a positive number, got "${value}"`);
-    return n;
-  };
 }
 
 /** Adds the flags of {@link CommonFlags} to `command`, with `lr` as the default learning rate. */
@@ -127,21 +117,6 @@ function commonSettings(flags: CommonFlags) {
 }
 
 /**
- * Runs `train` holding --out's lock (a second process there is refused) and with a SIGINT handler whose
- * signal stops training after the update in flight.
- */
-async function withStop<T>(out: string, train: (stop: AbortSignal) => Promise<T>): Promise<T> {
-  const lock = lockRunDir(out);
-  const stop = stopOnSigint();
-  try {
-    return await train(stop.signal);
-  } finally {
-    stop.dispose();
-    lock.release();
-  }
-}
-
-/**
  * The closing lines every objective prints: resume note, where a Ctrl-C left the run (exit code 130),
  * the summary, then the adapter path on stdout.
  */
@@ -179,43 +154,11 @@ function fullTypeFlag(value: string): "F32" | "F16" {
   return type;
 }
 
-/** Parses `--targets`: llama.cpp (attn_q) or Hugging Face (q_proj) names, comma-separated. */
-function targetsFlag(value: string): LoraTarget[] {
-  const aliases: Record<string, LoraTarget> = {
-    q_proj: "attn_q",
-    k_proj: "attn_k",
-    v_proj: "attn_v",
-    o_proj: "attn_output",
-    gate_proj: "ffn_gate",
-    up_proj: "ffn_up",
-    down_proj: "ffn_down",
-  };
-  const targets = value.split(",").map((name) => {
-    const trimmed = name.trim();
-    const target = aliases[trimmed] ?? trimmed;
-    if (!(loraTargets as readonly string[]).includes(target))
-      throw new InvalidArgumentError(
-        `unknown LoRA target "${trimmed}"; use ${loraTargets.join(", ")} or ${Object.keys(aliases).join(", ")}`,
-      );
-    return target as LoraTarget;
-  });
-  return [...new Set(targets)];
-}
-
-/** `--base-model-id` (sft and dpo, which write a PEFT adapter): the base its adapter_config.json names. */
-const baseModelIdHelp =
-  "the Hugging Face model (ORG/NAME) the PEFT adapter names as its base (default: the one the GGUF's metadata names)";
-
-function baseModelIdFlag(value: string): string {
-  if (value.trim() === "") throw new InvalidArgumentError("--base-model-id must not be empty");
-  return value.trim();
-}
-
 /** Registers `cai train` and its subcommands. */
 export function registerTrainCommand(program: Command): void {
   const train = program
     .command("train")
-    .description("fine-tune a GGUF model in-process: SFT, DPO, preference model");
+    .description("fine-tune a GGUF model in-process: SFT, DPO, preference model, RL");
 
   commonOptions(
     train
@@ -313,4 +256,6 @@ export function registerTrainCommand(program: Command): void {
       );
     }),
   );
+
+  registerTrainRlCommand(train);
 }

@@ -12,6 +12,8 @@ import {
   groundTruthFrontier,
   judgeFrontier,
   modelColour,
+  modelColours,
+  trajectoryOf,
   unplacedModels,
 } from "./frontier-chart.js";
 import type { EvalReportData } from "./report-data.js";
@@ -200,5 +202,61 @@ describe("frontier chart scales", () => {
     }));
     const none = { ...data.axes, helpfulness: { ...data.axes.helpfulness, ratings: unrated } };
     expect(axisZoomNote(data, none)).toBeUndefined();
+  });
+});
+
+describe("training trajectories", () => {
+  /** The example report with its two non-baseline models renamed as checkpoints of one run, plus a third. */
+  function trajectoryData(): EvalReportData {
+    const data = exampleReportData();
+    const rename = (name: string) => (name === "rlhf" ? "rl@10" : name === "rl-cai" ? "rl@20" : name);
+    const extra = { model: "rl@30", elo: 1120, interval: [1080, 1160] as [number, number], comparisons: 80 };
+    const axis = (a: EvalReportData["axes"]["helpfulness"], harm: number) => ({
+      ...a,
+      ratings: [
+        ...a.ratings.map((r) => ({ ...r, model: rename(r.model) })),
+        { ...extra, elo: harm, interval: [harm - 40, harm + 40] as [number, number] },
+      ],
+    });
+    return {
+      ...data,
+      models: [
+        ...data.models.map((m) => ({ ...m, name: rename(m.name) })),
+        { name: "rl@30", spec: "llama:./base.gguf+./rl-30.gguf", baseline: false },
+      ],
+      axes: {
+        helpfulness: axis(data.axes.helpfulness, 1120),
+        harmlessness: axis(data.axes.harmlessness, 1320),
+      },
+      rates: [],
+      samples: [],
+    };
+  }
+
+  it("reads RUN@STEP names and gives a run's checkpoints one colour", () => {
+    expect(trajectoryOf("rl-cai@50")).toEqual({ run: "rl-cai", step: 50 });
+    expect(trajectoryOf("a@b@7")).toEqual({ run: "a@b", step: 7 });
+    expect(trajectoryOf("base")).toBeUndefined();
+    expect(trajectoryOf("rl@")).toBeUndefined();
+    expect(modelColours(["base", "rl@10", "rl@20", "sl", "rl@30"])).toEqual([
+      modelColour(0),
+      modelColour(1),
+      modelColour(1),
+      modelColour(2),
+      modelColour(1),
+    ]);
+  });
+
+  it("draws one line through a run's checkpoints, in step order, in the run's colour", async () => {
+    const svg = await frontierSvg(trajectoryData());
+    const lineGroup = /<g class="mark-line role-mark[^"]*"[^>]*>(.*?)<\/g>/s.exec(svg)?.[1] ?? "";
+    const paths = [...lineGroup.matchAll(/<path[^>]*d="([^"]+)"[^>]*stroke="([^"]+)"/g)];
+    expect(paths).toHaveLength(1);
+    expect(paths[0]?.[2]).toBe(modelColour(1));
+    // Three vertices: the line visits rl@10, rl@20, rl@30 (M + 2 L commands).
+    expect(paths[0]?.[1]?.match(/[ML]/g)).toHaveLength(3);
+    // The baseline, a run of one, has no line; the spec filters the line layer to trajectories.
+    const spec = JSON.stringify(frontierSpec(trajectoryData()));
+    expect(spec).toContain('"filter":"datum.trajectory"');
   });
 });

@@ -28,12 +28,41 @@ export function modelColour(index: number): string {
   return frontierPalette[index % frontierPalette.length] as string;
 }
 
+/**
+ * A contestant named `RUN@STEP` (e.g. `rl-cai@50`) is checkpoint STEP of training run RUN: the frontier
+ * draws a run's checkpoints as one line, in step order, as the paper's figure draws RL training.
+ */
+export function trajectoryOf(name: string): { run: string; step: number } | undefined {
+  const match = /^(.+)@(\d+)$/.exec(name);
+  return match ? { run: match[1] as string, step: Number(match[2]) } : undefined;
+}
+
+/** The run a model belongs to: its trajectory's, or itself. */
+function runOf(name: string): string {
+  return trajectoryOf(name)?.run ?? name;
+}
+
+/**
+ * The colour of each of the report's models: one per run, in order of first appearance, so a run's
+ * checkpoints share their line's colour; a model outside any trajectory has its own.
+ */
+export function modelColours(modelNames: readonly string[]): string[] {
+  const runs = [...new Set(modelNames.map(runOf))];
+  return modelNames.map((name) => modelColour(runs.indexOf(runOf(name))));
+}
+
 /** Width of frontier.png in pixels. */
 export const frontierPngWidth = 800;
 
 /** One model's point, as the chart's data rows. */
 interface FrontierPoint {
   readonly model: string;
+  /** The training run (the name before `@STEP`), or the model's own name. */
+  readonly run: string;
+  /** The checkpoint's step (0 outside a trajectory). */
+  readonly step: number;
+  /** Whether the run has several placed checkpoints (a line is drawn through them). */
+  readonly trajectory: boolean;
   readonly label: string;
   readonly baseline: boolean;
   readonly helpfulness: number;
@@ -71,7 +100,7 @@ export function groundTruthFrontier(data: EvalReportData): FrontierSource | unde
 /** The models that can be placed: rated, with finite intervals, on both axes. */
 function frontierPoints(data: EvalReportData, axes: FrontierSource["axes"]): FrontierPoint[] {
   const baseline = baselineOf(data).name;
-  return data.models.flatMap((model, i): FrontierPoint[] => {
+  const points = data.models.flatMap((model, i): Omit<FrontierPoint, "trajectory">[] => {
     const help = axes.helpfulness.ratings[i];
     const harm = axes.harmlessness.ratings[i];
     if (!help || !harm) return [];
@@ -80,6 +109,8 @@ function frontierPoints(data: EvalReportData, axes: FrontierSource["axes"]): Fro
     return [
       {
         model: model.name,
+        run: runOf(model.name),
+        step: trajectoryOf(model.name)?.step ?? 0,
         label: model.name === baseline ? `${model.name} (baseline)` : model.name,
         baseline: model.name === baseline,
         helpfulness: help.elo,
@@ -91,6 +122,9 @@ function frontierPoints(data: EvalReportData, axes: FrontierSource["axes"]): Fro
       },
     ];
   });
+  const perRun = new Map<string, number>();
+  for (const p of points) perRun.set(p.run, (perRun.get(p.run) ?? 0) + 1);
+  return points.map((p) => ({ ...p, trajectory: (perRun.get(p.run) ?? 0) > 1 }));
 }
 
 /**
@@ -153,7 +187,8 @@ export function axisZoomNote(
 
 /**
  * The vega-lite spec of the frontier: interval bars (rules) on both axes, a filled point per model (a
- * square for the baseline), and its name beside it. Colour by model from {@link frontierPalette}; no
+ * square for the baseline), its name beside it, and a line through each training run's checkpoints
+ * (models named `RUN@STEP`, {@link trajectoryOf}). Colour by run from {@link frontierPalette}; no
  * legend, since every point carries its label. Draws the ratings of `source`, the judge model's by default.
  * Each axis is scaled to its data; a much narrower one says so under its title ({@link axisZoomNote}).
  */
@@ -162,11 +197,13 @@ export function frontierSpec(
   source: FrontierSource = judgeFrontier(data),
 ): TopLevelSpec {
   const percent = Math.round(data.run.confidence * 100);
+  // Coloured by run, so a run's checkpoints and the line through them share one colour.
+  const runs = [...new Set(data.models.map((m) => runOf(m.name)))];
   const colour = {
-    field: "model",
+    field: "run",
     type: "nominal",
     legend: null,
-    scale: { domain: data.models.map((m) => m.name), range: data.models.map((_, i) => modelColour(i)) },
+    scale: { domain: runs, range: runs.map((_, i) => modelColour(i)) },
   } as const;
   const zoomNote = axisZoomNote(data, source.axes);
   const axisTitle = (axis: EvalAxis, title: string) =>
@@ -198,6 +235,12 @@ export function frontierSpec(
       },
     },
     layer: [
+      {
+        // A training run's checkpoints, joined in step order (drawn under the points).
+        transform: [{ filter: "datum.trajectory" }],
+        mark: { type: "line", strokeWidth: 1.5, opacity: 0.8 },
+        encoding: { color: colour, order: { field: "step", type: "quantitative" } },
+      },
       {
         mark: { type: "rule", strokeWidth: 2 },
         encoding: { x: { field: "helpfulnessLow" }, x2: { field: "helpfulnessHigh" }, color: colour },

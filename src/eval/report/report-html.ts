@@ -9,7 +9,7 @@ import {
   frontierPng,
   frontierSvg,
   groundTruthFrontier,
-  modelColour,
+  modelColours,
   unplacedModels,
 } from "./frontier-chart.js";
 import {
@@ -75,13 +75,14 @@ function ratingTable(data: EvalReportData, axes: EvalReportData["axes"] = data.a
   const header = reportAxes
     .map((axis) => `<th>${axis} Elo</th><th>${percentLabel}</th><th>comparisons</th>`)
     .join("");
+  const colours = modelColours(data.models.map((m) => m.name));
   const rows = data.models.map((model, i) => {
     const cells = reportAxes.map((axis) => {
       const rating = axes[axis].ratings[i];
       if (!rating) return `<td>${dash}</td>`.repeat(3);
       return `<td class="number">${elo(rating.elo)}</td><td class="number">${interval(rating.interval)}</td><td class="number">${rating.comparisons}</td>`;
     });
-    return `<tr><td><span class="swatch" style="background:${modelColour(i)}"></span>${escapeHtml(model.name)}${model.baseline ? " (baseline)" : ""}</td>${cells.join("")}</tr>`;
+    return `<tr><td><span class="swatch" style="background:${colours[i]}"></span>${escapeHtml(model.name)}${model.baseline ? " (baseline)" : ""}</td>${cells.join("")}</tr>`;
   });
   return `<table id="${id}"><thead><tr><th>model</th>${header}</tr></thead><tbody>${rows.join("")}</tbody></table>`;
 }

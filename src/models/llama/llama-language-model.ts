@@ -15,7 +15,10 @@ import { InvalidRequestError } from "../errors/invalid-request-error.js";
 import { ModelAbortedError } from "../errors/model-aborted-error.js";
 import { ModelLoadError } from "../errors/model-load-error.js";
 import type {
+  CallOptions,
+  ChatMessage,
   ChoiceScores,
+  FinishReason,
   GenerateOptions,
   GenerateResult,
   LanguageModel,
@@ -43,6 +46,28 @@ import { serializeSampling } from "./serial-sampling.js";
 import { TextStream } from "./text-stream.js";
 import { chooseThreads } from "./thread-choice.js";
 import { type DecodedToken, decodeBatched, decodePaired, type TokenSampling } from "./token-generation.js";
+
+/** Options of {@link LlamaLanguageModel.sampleCompletion}. */
+export interface SampleCompletionOptions extends CallOptions {
+  messages: ChatMessage[];
+  /** The most tokens to sample, the end-of-generation token included. */
+  maxTokens: number;
+  /** Default 1: the model's own distribution (what on-policy training needs). */
+  temperature?: number;
+  seed: number;
+}
+
+/** A completion sampled as tokens (see {@link LlamaLanguageModel.sampleCompletion}). */
+export interface SampledCompletion {
+  readonly promptTokens: readonly Token[];
+  /** The sampled tokens; the last is the end-of-generation token when `finishReason` is `stop`. */
+  readonly tokens: readonly Token[];
+  /** log p of each sampled token under the distribution it was drawn from. */
+  readonly logprobs: readonly number[];
+  /** The completion's text, without the end-of-generation token. */
+  readonly text: string;
+  readonly finishReason: FinishReason;
+}
 
 /** A LoRA adapter file and the scale it is applied at (default 1). */
 export interface LlamaAdapter {
@@ -281,6 +306,50 @@ export class LlamaLanguageModel implements LanguageModel {
         usage: { inputTokens: prompt.length, outputTokens: generated.length },
         ...(topLogprobs !== undefined ? { logprobs } : {}),
       };
+    });
+  }
+
+  /**
+   * Samples a completion of `options.messages` as tokens, for on-policy training: the prompt's tokens (the
+   * chat template's rendering), the sampled tokens — ending with the end-of-generation token when the
+   * model ended its turn — and each one's log-probability under the distribution it was drawn from
+   * (temperature applied; no top-k, top-p or min-p, so at temperature 1 that is the model's own). Only
+   * the sampled token's probability is read, not the vocabulary's. Decoded as `generate` decodes, so the
+   * same seed gives the same tokens.
+   */
+  async sampleCompletion(options: SampleCompletionOptions): Promise<SampledCompletion> {
+    const prompt = this.renderer.chatTokens(options.messages);
+    const maxTokens = options.maxTokens;
+    this.assertFits(prompt.length + maxTokens, "the prompt plus max tokens");
+    return this.withSequence(options.signal, prompt, async (sequence) => {
+      const tokens: Token[] = [];
+      const logprobs: number[] = [];
+      let finishReason: GenerateResult["finishReason"] = "length";
+      if (maxTokens > 0) {
+        const toEvaluate = await syncSequence(sequence, prompt);
+        const sampling: TokenSampling = {
+          temperature: options.temperature ?? 1,
+          topP: 1,
+          probabilities: false,
+          confidence: true,
+          seed: options.seed,
+        };
+        const iterator = this.deterministic
+          ? decodePaired(sequence, toEvaluate, sampling, defaultBatchSize)
+          : decodeBatched(sequence, toEvaluate, sampling);
+        for await (const output of iterator) {
+          throwIfAborted(options.signal);
+          tokens.push(output.token);
+          logprobs.push(safeLog(output.confidence));
+          if (this.model.isEogToken(output.token)) {
+            finishReason = "stop";
+            break;
+          }
+          if (tokens.length >= maxTokens) break;
+        }
+      }
+      const text = this.model.detokenize(finishReason === "stop" ? tokens.slice(0, -1) : tokens, false);
+      return { promptTokens: prompt, tokens, logprobs, text, finishReason };
     });
   }
 

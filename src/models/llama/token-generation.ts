@@ -14,6 +14,8 @@ export interface TokenSampling {
   seed?: number;
   /** Also return the next-token distribution at each step (for log-probs). */
   probabilities: boolean;
+  /** Also return the sampled token's probability (cheap: no vocabulary-sized map). */
+  confidence?: boolean;
   /** A grammar the text must follow (batched decoding only: node-llama-cpp's own loop applies it). */
   grammar?: LlamaGrammarEvaluationState;
 }
@@ -22,6 +24,8 @@ export interface TokenSampling {
 export interface DecodedToken {
   token: Token;
   probabilities?: Map<Token, number>;
+  /** The sampled token's probability, when `confidence` was asked. */
+  confidence?: number;
 }
 
 /**
@@ -55,6 +59,7 @@ export async function* decodePaired(
       generateNext: {
         token: true,
         probabilities: sampling.probabilities,
+        ...(sampling.confidence ? { confidence: true } : {}),
         options: {
           temperature: sampling.temperature,
           topP: sampling.topP,
@@ -75,7 +80,11 @@ export async function* decodePaired(
   for (let step = 1; ; step += 1) {
     const token = output?.token;
     if (token === undefined || token === null) throw new InvalidRequestError("llama.cpp sampled no token");
-    yield { token, ...(output?.probabilities ? { probabilities: output.probabilities } : {}) };
+    yield {
+      token,
+      ...(output?.probabilities ? { probabilities: output.probabilities } : {}),
+      ...(output?.confidence !== undefined ? { confidence: output.confidence } : {}),
+    };
     const end = sequence.nextTokenIndex;
     await sequence.eraseContextTokenRanges([{ start: end - 1, end }]);
     const pair = await sequence.controlledEvaluate([previous, [token, next(step)]]);
@@ -92,7 +101,7 @@ export async function* decodeBatched(
 ): AsyncGenerator<DecodedToken> {
   const iterator = sequence.evaluateWithMetadata(
     [...toEvaluate],
-    { probabilities: sampling.probabilities },
+    { probabilities: sampling.probabilities, ...(sampling.confidence ? { confidence: true } : {}) },
     {
       temperature: sampling.temperature,
       topP: sampling.topP,
@@ -106,7 +115,14 @@ export async function* decodeBatched(
     },
   );
   for await (const output of iterator) {
-    const probabilities = (output as { probabilities?: Map<Token, number> }).probabilities;
-    yield { token: output.token, ...(probabilities ? { probabilities } : {}) };
+    const { probabilities, confidence } = output as {
+      probabilities?: Map<Token, number>;
+      confidence?: number;
+    };
+    yield {
+      token: output.token,
+      ...(probabilities ? { probabilities } : {}),
+      ...(confidence !== undefined ? { confidence } : {}),
+    };
   }
 }

@@ -7,10 +7,10 @@ import type { TurnRenderers } from "../../constitution/templates.js";
 import type { ChatMessage, LanguageModel } from "../../models/model.js";
 import { SeededRandom } from "../../random/seeded-random.js";
 import type { ProgressReporter } from "../../runs/progress.js";
+import { recordSeed } from "../../runs/record-seed.js";
 import { runRecords, type StageRunResult } from "../../runs/run-loop.js";
 import { RunStore } from "../../runs/run-store.js";
 import type { ResponsesRow } from "../respond/responses-file.js";
-import { recordSeed } from "../revise/revise-record.js";
 import { type EnsembleLabel, ensembleJudgment } from "./ensemble-judgment.js";
 import type { JudgmentMode } from "./pairwise-judgment.js";
 

@@ -2,7 +2,7 @@
 // derived from (run seed, prompt id, model index, sample index), so a rerun, a resume or another
 // concurrency gives the same texts.
 import type { ChatMessage, LanguageModel } from "../../models/model.js";
-import { recordSeed } from "../revise/revise-record.js";
+import { recordSeed } from "../../runs/record-seed.js";
 import type { SampledResponse } from "./responses-file.js";
 
 /** A model to sample from, with the spec string it is known by in the outputs. */

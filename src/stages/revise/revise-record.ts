@@ -4,6 +4,7 @@
 import { promptMessages } from "../../data/prompt-set.js";
 import type { ChatMessage, LanguageModel, TokenUsage } from "../../models/model.js";
 import { SeededRandom } from "../../random/seeded-random.js";
+import { recordSeed } from "../../runs/record-seed.js";
 import { cleanRevision, critiqueFindsNothing } from "./clean-revision.js";
 
 /** A critique/revision principle, as the stage needs it. */
@@ -96,16 +97,6 @@ export interface RevisionTrace {
   /** The final answer (the draft when no round changed it). */
   revision: string;
   usage: TokenUsage;
-}
-
-/** A seed from the run seed and a record id (FNV-1a), so draws do not depend on order or concurrency. */
-export function recordSeed(seed: number, id: string): number {
-  let hash = 0x811c9dc5 ^ seed;
-  for (const char of id) {
-    hash ^= char.codePointAt(0) ?? 0;
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return hash >>> 0;
 }
 
 /** Few-shot critique → revision conversations (without the critique in direct revision), as chat turns placed before the real one. */

@@ -38,6 +38,8 @@ export interface TrainStepRecord {
   readonly appliedGradNorm: number;
   /** The mean loss over the evaluation examples after the update, on evaluation steps only. */
   readonly evalLoss?: number;
+  /** What else the objective logs per step (RL: reward, KL, entropy, …), by name. */
+  readonly metrics?: Readonly<Record<string, number>>;
 }
 
 /** Everything an exact resume needs. */
@@ -306,7 +308,9 @@ function isStepRecord(value: unknown): value is TrainStepRecord {
   const numbers = ["step", "loss", "learningRate", "gradNorm", "appliedGradNorm"];
   return (
     numbers.every((key) => typeof value[key] === "number") &&
-    (value.evalLoss === undefined || typeof value.evalLoss === "number")
+    (value.evalLoss === undefined || typeof value.evalLoss === "number") &&
+    (value.metrics === undefined ||
+      (isRecord(value.metrics) && Object.values(value.metrics).every((m) => typeof m === "number")))
   );
 }
 

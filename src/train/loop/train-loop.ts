@@ -249,6 +249,49 @@ export function accumulatedStep<E>(
   }
 }
 
+/** Where a run starts: nothing done, or the state of the newest checkpoint. */
+export interface RestoredRun {
+  readonly step: number;
+  readonly position: DataPosition;
+  readonly history: TrainStepRecord[];
+}
+
+/**
+ * The start of a checkpointed run: a fresh one when `checkpointDir` holds no checkpoint; with one, an error
+ * unless `resume` (a second run must not overwrite the first by accident), a CheckpointMismatchError when
+ * its settings differ from `settings`, else its variables and optimizer state restored into `objective`.
+ */
+export async function restoreRun(options: {
+  readonly checkpointDir: string | undefined;
+  readonly resume: boolean | undefined;
+  readonly settings: Readonly<Record<string, TrainSetting>>;
+  readonly objective: Pick<TrainObjective<unknown>, "variables" | "optimizer">;
+  /** How many examples the data position indexes (a position past them is refused). */
+  readonly dataSize: number;
+  readonly onWarning?: (message: string) => void;
+}): Promise<RestoredRun> {
+  const { checkpointDir, objective } = options;
+  const fresh: RestoredRun = { step: 0, position: { epoch: 0, index: 0 }, history: [] };
+  if (checkpointDir === undefined) return fresh;
+  const resumed = await loadLatestCheckpoint(
+    checkpointDir,
+    options.onWarning ? { onWarning: options.onWarning } : {},
+  );
+  if (!resumed) return fresh;
+  if (options.resume === false)
+    throw new CaiError(
+      `${checkpointDir} holds a checkpoint of an earlier run (step ${resumed.step}); resume it (--resume) or choose another output directory`,
+    );
+  const differences = settingDifferences(resumed.settings, options.settings);
+  if (differences.length > 0) throw new CheckpointMismatchError(checkpointDir, differences);
+  if (resumed.position.index > options.dataSize)
+    throw new CaiError(
+      `the checkpoint's data position ${resumed.position.index} is past the ${options.dataSize} examples`,
+    );
+  restoreCheckpoint(resumed, objective.variables, objective.optimizer);
+  return { step: resumed.step, position: resumed.position, history: [...resumed.history] };
+}
+
 /**
  * Trains `options.objective` to `totalSteps` updates (see {@link TrainLoopOptions}), resuming from the newest
  * checkpoint in `checkpointDir` when there is one. Each update draws batchSize × gradAccumulation examples
@@ -273,30 +316,18 @@ export async function trainLoop<E>(options: TrainLoopOptions<E>): Promise<TrainL
     ...(options.learningRate.minRatio === undefined ? {} : { minRatio: options.learningRate.minRatio }),
   };
 
-  let step = 0;
-  let position: DataPosition = { epoch: 0, index: 0 };
-  const history: TrainStepRecord[] = [];
-  const resumed =
-    checkpointDir === undefined
-      ? undefined
-      : await loadLatestCheckpoint(checkpointDir, options.onWarning ? { onWarning: options.onWarning } : {});
   const settings = options.settings ?? {};
-  if (resumed && checkpointDir !== undefined && options.resume === false)
-    throw new CaiError(
-      `${checkpointDir} holds a checkpoint of an earlier run (step ${resumed.step}); resume it (--resume) or choose another output directory`,
-    );
-  if (resumed && checkpointDir !== undefined) {
-    const differences = settingDifferences(resumed.settings, settings);
-    if (differences.length > 0) throw new CheckpointMismatchError(checkpointDir, differences);
-    if (resumed.position.index > examples.length)
-      throw new CaiError(
-        `the checkpoint's data position ${resumed.position.index} is past the ${examples.length} examples`,
-      );
-    restoreCheckpoint(resumed, objective.variables, objective.optimizer);
-    step = resumed.step;
-    position = resumed.position;
-    history.push(...resumed.history);
-  }
+  const restored = await restoreRun({
+    checkpointDir,
+    resume: options.resume,
+    settings,
+    objective,
+    dataSize: examples.length,
+    ...(options.onWarning ? { onWarning: options.onWarning } : {}),
+  });
+  let step = restored.step;
+  const position = restored.position;
+  const history: TrainStepRecord[] = restored.history;
   const resumedFrom = step;
   const stream = new ExampleStream(examples.length, seed, position);
   const save = async (): Promise<void> => {

@@ -1,0 +1,62 @@
+// Flag parsers and the run wrapper every `cai train` subcommand shares (sft, dpo, rm, rl).
+import { InvalidArgumentError } from "commander";
+import { lockRunDir } from "../runs/run-dir-lock.js";
+import { type LoraTarget, loraTargets } from "../train/model/lora.js";
+import { stopOnSigint } from "./stop-on-sigint.js";
+
+/** Parses a positive number flag (e.g. a learning rate). */
+export function positiveFlag(name: string): (value: string) => number {
+  return (value: string) => {
+    const n = Number(value);
+    if (!(Number.isFinite(n) && n > 0))
+      throw new InvalidArgumentError(`${name} must be a positive number, got "${value}"`);
+    return n;
+  };
+}
+
+/**
+ * Runs `train` holding --out's lock (a second process there is refused) and with a SIGINT handler whose
+ * signal stops training after the update in flight.
+ */
+export async function withStop<T>(out: string, train: (stop: AbortSignal) => Promise<T>): Promise<T> {
+  const lock = lockRunDir(out);
+  const stop = stopOnSigint();
+  try {
+    return await train(stop.signal);
+  } finally {
+    stop.dispose();
+    lock.release();
+  }
+}
+
+/** Parses `--targets`: llama.cpp (attn_q) or Hugging Face (q_proj) names, comma-separated. */
+export function targetsFlag(value: string): LoraTarget[] {
+  const aliases: Record<string, LoraTarget> = {
+    q_proj: "attn_q",
+    k_proj: "attn_k",
+    v_proj: "attn_v",
+    o_proj: "attn_output",
+    gate_proj: "ffn_gate",
+    up_proj: "ffn_up",
+    down_proj: "ffn_down",
+  };
+  const targets = value.split(",").map((name) => {
+    const trimmed = name.trim();
+    const target = aliases[trimmed] ?? trimmed;
+    if (!(loraTargets as readonly string[]).includes(target))
+      throw new InvalidArgumentError(
+        `unknown LoRA target "${trimmed}"; use ${loraTargets.join(", ")} or ${Object.keys(aliases).join(", ")}`,
+      );
+    return target as LoraTarget;
+  });
+  return [...new Set(targets)];
+}
+
+/** `--base-model-id` (sft and dpo, which write a PEFT adapter): the base its adapter_config.json names. */
+export const baseModelIdHelp =
+  "the Hugging Face model (ORG/NAME) the PEFT adapter names as its base (default: the one the GGUF's metadata names)";
+
+export function baseModelIdFlag(value: string): string {
+  if (value.trim() === "") throw new InvalidArgumentError("--base-model-id must not be empty");
+  return value.trim();
+}

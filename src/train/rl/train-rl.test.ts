@@ -1,0 +1,93 @@
+// RL on a generated tiny model (F32) with a learnable synthetic reward — four times the share of vowels
+// among the answer's letters. llama.cpp's log-probabilities of the sampled tokens agree with the trainer's
+// recomputation and the first μ-epoch's importance ratio is 1; the held-out reward rises while the KL
+// penalty keeps the drift under the budget, and without the penalty the same run drifts several times
+// further (and collapses onto one answer: the Goodharting the evaluations log is there to show).
+import { mkdtemp, readdir, readFile } from "node:fs/promises";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { testFolder, testModel } from "../../test-support/test-models.js";
+import { functionRewardSource } from "./reward-source.js";
+import { type TrainRlOptions, trainRl } from "./train-rl.js";
+
+const vowelShare = (text: string): number => {
+  const letters = text.match(/[a-z]/gi) ?? [];
+  return letters.length === 0 ? 0 : letters.filter((c) => "aeiouAEIOU".includes(c)).length / letters.length;
+};
+const prompt = (id: string, content: string) => ({ id, messages: [{ role: "user" as const, content }] });
+const prompts = Array.from({ length: 8 }, (_, i) => prompt(`p${i}`, `question number ${i}`));
+const evalPrompts = Array.from({ length: 4 }, (_, i) => prompt(`e${i}`, `another ask ${i}`));
+
+async function options(name: string, overrides: Partial<TrainRlOptions>): Promise<TrainRlOptions> {
+  return {
+    base: await testModel("tiny", "F32"),
+    prompts,
+    evalPrompts,
+    reward: functionRewardSource("vowels", (_conversation, answer) => 4 * vowelShare(answer)),
+    out: path.join(await mkdtemp(path.join(await testFolder(), `rl-${name}-`)), "out"),
+    samples: 4,
+    promptsPerStep: 4,
+    rank: 4,
+    lr: 1e-3,
+    maxNewTokens: 24,
+    threads: 1,
+    parallel: 2,
+    exactKvCache: true,
+    evalEvery: 4,
+    ...overrides,
+  };
+}
+
+describe("trainRl (tiny, synthetic reward)", () => {
+  it("samples with llama.cpp what the trainer recomputes; the first epoch's ratio is 1 (RLOO and GRPO)", async () => {
+    for (const algo of ["rloo", "grpo"] as const) {
+      const result = await trainRl(
+        await options(`parity-${algo}`, { algo, steps: 3, lr: 3e-3, evalEvery: 3 }),
+      );
+      expect(result.history).toHaveLength(3);
+      for (const record of result.history) {
+        // Steps 2 and 3 sample with a trained, non-zero adapter.
+        expect(record.metrics?.samplerLogprobGap).toBeLessThanOrEqual(1e-3);
+        expect(record.metrics?.firstEpochRatioDeviation).toBeLessThanOrEqual(1e-3);
+        expect(record.metrics?.updates).toBe(2);
+      }
+      expect(result.history[0]?.metrics?.kl).toBe(0); // the fresh adapter is the reference
+      expect(result.history[2]?.metrics?.kl).toBeGreaterThan(0);
+      // The second epoch is off-policy: some tokens clipped.
+      expect(result.history.some((r) => (r.metrics?.clipFraction ?? 0) > 0)).toBe(true);
+    }
+  });
+
+  it("raises the held-out reward within the KL budget; without the penalty KL grows several times larger", async () => {
+    const maxKl = 10;
+    const penalised = await trainRl(await options("kl", { steps: 16, klCoef: 0.15, maxKl }));
+    const free = await trainRl(await options("free", { steps: 16, klCoef: 0 }));
+    const klOf = (r: typeof penalised) => r.history.map((h) => h.metrics?.kl ?? Number.NaN);
+    const held = penalised.evaluations.map((e) => e.heldReward);
+    console.log(
+      `rl: held-out reward ${held.map((h) => h.toFixed(2)).join(" → ")}; KL with β=0.15 ${klOf(penalised)
+        .map((k) => k.toFixed(1))
+        .join(" ")}; β=0 ${klOf(free)
+        .map((k) => k.toFixed(1))
+        .join(" ")}`,
+    );
+    expect(penalised.stoppedByKl).toBe(false);
+    expect(Math.max(...klOf(penalised))).toBeLessThan(maxKl);
+    expect(penalised.evaluations.map((e) => e.step)).toEqual([0, 4, 8, 12, 16]);
+    expect((held.at(-1) as number) - (held[0] as number)).toBeGreaterThan(0.5);
+    expect(klOf(free).at(-1) as number).toBeGreaterThan(3 * (klOf(penalised).at(-1) as number));
+    // The unpenalised policy collapses onto fewer distinct answers; the log shows which.
+    expect(free.evaluations.at(-1)?.distinctAnswers).toBeLessThan(
+      penalised.evaluations.at(-1)?.distinctAnswers ?? 0,
+    );
+    const logged = (await readFile(path.join(free.adapter, "..", "evaluations.jsonl"), "utf8"))
+      .trim()
+      .split("\n");
+    expect(logged).toHaveLength(5);
+    expect(JSON.parse(logged.at(-1) as string).topAnswers[0].count).toBeGreaterThan(1);
+    // Each evaluated policy is kept as an adapter, for `cai eval` contestants named RUN@STEP.
+    expect(await readdir(path.join(free.adapter, "..", "adapters"))).toEqual(
+      [0, 4, 8, 12, 16].map((step) => `policy-step${String(step).padStart(6, "0")}.gguf`),
+    );
+  });
+});
