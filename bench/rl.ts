@@ -30,12 +30,7 @@ const fmt = (x: number, digits = 2) => x.toFixed(digits);
 const dir = await mkdtemp(path.join(os.tmpdir(), "cai-bench-rl-"));
 
 /** Raw node-llama-cpp: `parallel` sequences of one context with the adapter, sampling at temperature 1. */
-async function rawSampling(
-  file: string,
-  adapter: string,
-  threads: number,
-  prompt: Token[],
-): Promise<number> {
+async function rawSampling(file: string, adapter: string, threads: number, prompt: Token[]): Promise<number> {
   const llama = await getLlama({ gpu: false });
   const model = await llama.loadModel({ modelPath: file });
   const context = await model.createContext({
