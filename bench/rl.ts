@@ -19,7 +19,7 @@ import { requestMessages } from "../src/organism/texts.js";
 import { initTrainingBackend } from "../src/train/model/backend.js";
 import { loadWeights } from "../src/train/model/weights.js";
 import { functionRewardSource, judgeRewardSource, type RewardSource } from "../src/train/rl/reward-source.js";
-import { completionLogprobs, type RlPrompt, sampleGroups } from "../src/train/rl/rollouts.js";
+import { batchedCompletionLogprobs, type RlPrompt, sampleGroups } from "../src/train/rl/rollouts.js";
 import { type RlTimings, trainRl } from "../src/train/rl/train-rl.js";
 import { benchModelFile } from "./bench-model.js";
 
@@ -101,7 +101,7 @@ async function referenceCost(file: string, prompts: readonly RlPrompt[], threads
     await initTrainingBackend();
     const weights = await loadWeights(file);
     let started = performance.now();
-    const fromTrainer = samples.map((s) => completionLogprobs(weights, s));
+    const fromTrainer = batchedCompletionLogprobs(weights, samples, undefined, 4);
     const trainer = (performance.now() - started) / 1000;
     started = performance.now();
     const fromLlama = await Promise.all(

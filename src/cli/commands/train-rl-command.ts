@@ -61,6 +61,7 @@ interface RlFlags extends ModelFlags, PromptFileFlags {
   evalEvery?: number;
   checkpointEvery: number;
   exactKv?: boolean;
+  reference: "trainer" | "llama";
   resume?: boolean;
   baseModelId?: string;
 }
@@ -82,6 +83,12 @@ function nonNegativeFlag(name: string): (value: string) => number {
       throw new InvalidArgumentError(`${name} must be a number ≥ 0, got "${value}"`);
     return n;
   };
+}
+
+function referenceFlag(value: string): "trainer" | "llama" {
+  if (value !== "trainer" && value !== "llama")
+    throw new InvalidArgumentError(`--reference must be trainer or llama, got "${value}"`);
+  return value;
 }
 
 function clipFlag(value: string): number {
@@ -262,6 +269,7 @@ export function registerTrainRlCommand(train: Command): void {
             ...(flags.threads === undefined ? {} : { threads: flags.threads }),
             ...(flags.parallel === undefined ? {} : { parallel: flags.parallel }),
             exactKvCache: flags.exactKv ?? false,
+            reference: flags.reference,
             resume: flags.resume ?? false,
             ...(flags.baseModelId === undefined ? {} : { baseModelId: flags.baseModelId }),
             stop,

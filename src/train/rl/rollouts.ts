@@ -1,7 +1,8 @@
 // RL-CAI's rollouts: the policy (the start model plus the current adapter, a new GGUF file per update since
-// llama.cpp caches adapters by path) samples k answers per prompt through llama.cpp as tokens, and the
-// trainer recomputes the sampled tokens' log-probabilities — under the policy, for the importance ratio,
-// and under the reference (the start model, no adapter), for the KL penalty.
+// llama.cpp caches adapters by path) samples k answers per prompt through llama.cpp as tokens, with the
+// probability of each token drawn (π_old), and the trainer computes the sampled tokens' log-probabilities
+// — under the policy, the importance ratio's numerator, and under the reference (the start model, no
+// adapter), for the KL penalty.
 import * as tf from "@tensorflow/tfjs-core";
 import type { LlamaLanguageModel, SampledCompletion } from "../../models/llama/llama-language-model.js";
 import type { ChatMessage } from "../../models/model.js";

@@ -5,8 +5,8 @@
 // No value head: there is no critic to train on a CPU, and RLOO is the strong simple baseline.
 //
 // One step: write the current adapter (a new file: llama.cpp caches adapters by path), sample k answers
-// per prompt through llama.cpp, recompute their log-probabilities in the trainer (policy and reference),
-// score them, and update. Checkpoints (adapter, AdamW, position, history) resume exactly.
+// per prompt through llama.cpp (with each drawn token's probability: π_old), compute the reference's
+// log-probabilities (trainer or llama.cpp), score them, and update. Checkpoints (adapter, AdamW, position, history) resume exactly.
 import {
   appendFile,
   copyFile,
@@ -152,7 +152,7 @@ export interface RlTimings {
   readonly generate: number;
   /** The reward source's scores. */
   readonly score: number;
-  /** The trainer's recomputation of the policy's and the reference's log-probabilities. */
+  /** The reference's (start model's) log-probabilities of the sampled tokens, for the KL. */
   readonly reference: number;
   /** Forward and backward passes and updates of the μ epochs. */
   readonly backprop: number;
@@ -525,7 +525,10 @@ async function runRl(
       const flat = groups.flat();
       const regroup = (rows: number[][]) =>
         groups.map((_, g) => rows.slice(g * plan.samples, (g + 1) * plan.samples));
-      const oldLogprobs = regroup(batchedCompletionLogprobs(weights, flat, lora, plan.microBatch));
+      // π_old is the policy that sampled: llama.cpp's log-probabilities of the tokens it drew. The trainer
+      // recomputes them in each epoch's forward pass, so the first epoch's ratio is 1 up to how closely
+      // the two engines agree.
+      const oldLogprobs = groups.map((group) => group.map((s) => [...s.logprobs]));
       const refLogprobs = regroup(
         referenceModel === undefined
           ? batchedCompletionLogprobs(weights, flat, undefined, plan.microBatch)
@@ -551,7 +554,6 @@ async function runRl(
       let entropySum = 0;
       let entropyTokens = 0;
       let lengthSum = 0;
-      let samplerGap = 0;
       groups.forEach((group, g) => {
         const kls = group.map((_, j) =>
           sequenceKl(oldLogprobs[g]?.[j] as number[], refLogprobs[g]?.[j] as number[]),
@@ -565,12 +567,9 @@ async function runRl(
           scoreSum += groupScores[j] as number;
           rewardSum += rewards[j] as number;
           lengthSum += sample.tokens.length;
-          // −log π_old of sampled tokens: at temperature 1 its mean estimates the policy's entropy (E[−log p]).
+          // −log π_old of the sampled tokens: at temperature 1 its mean estimates the policy's entropy.
           for (const lp of old) entropySum -= lp;
           entropyTokens += old.length;
-          sample.logprobs.forEach((lp, t) => {
-            samplerGap = Math.max(samplerGap, Math.abs(lp - (old[t] as number)));
-          });
           if (sample.tokens.length > 0)
             sequences.push({ sample, oldLogprobs: old, advantage: advantages[j] as number });
         });
@@ -667,7 +666,6 @@ async function runRl(
         length: lengthSum / count,
         clipFraction: stats.tokens > 0 ? stats.clippedTokens / stats.tokens : 0,
         firstEpochRatioDeviation: firstEpochDeviation,
-        samplerLogprobGap: samplerGap,
         updates,
         ...(evaluation ? { heldReward: evaluation.heldReward } : {}),
       };
