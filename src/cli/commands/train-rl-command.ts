@@ -206,6 +206,12 @@ export function registerTrainRlCommand(train: Command): void {
       )
       .option("--checkpoint-every <n>", "checkpoint every n steps", intFlag("--checkpoint-every", 1), 10)
       .option(
+        "--reference <who>",
+        "who computes the start model's log-probs for the KL: trainer or llama (see npm run bench:rl)",
+        referenceFlag,
+        "trainer",
+      )
+      .option(
         "--exact-kv",
         "F32 KV cache in the rollouts (llama.cpp's log-probs match the trainer's to ~1e-6)",
       )
