@@ -1,6 +1,10 @@
 // Flag parsers and the run wrapper every `cai train` subcommand shares (sft, dpo, rm, rl).
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
 import { InvalidArgumentError } from "commander";
+import { type CurveSeries, trainingCurvesSvg } from "../eval/report/training-curves.js";
 import { lockRunDir } from "../runs/run-dir-lock.js";
+import { loadLatestCheckpoint, type TrainStepRecord } from "../train/loop/checkpoint.js";
 import { type LoraTarget, loraTargets } from "../train/model/lora.js";
 import { stopOnSigint } from "./stop-on-sigint.js";
 
@@ -59,4 +63,25 @@ export const baseModelIdHelp =
 export function baseModelIdFlag(value: string): string {
   if (value.trim() === "") throw new InvalidArgumentError("--base-model-id must not be empty");
   return value.trim();
+}
+
+/**
+ * Writes `out/curves.svg`, the run's training curves (from `history`, or the newest checkpoint's), and says
+ * where on stderr. A chart that cannot be drawn is a warning, never a failed run.
+ */
+export async function writeTrainingCurves(
+  out: string,
+  series: readonly CurveSeries[],
+  title: string,
+  history?: readonly TrainStepRecord[],
+): Promise<void> {
+  try {
+    const steps = history ?? (await loadLatestCheckpoint(path.join(out, "checkpoints")))?.history ?? [];
+    if (steps.length === 0) return;
+    const file = path.join(out, "curves.svg");
+    await writeFile(file, await trainingCurvesSvg(steps, series, title));
+    console.error(`training curves in ${file}`);
+  } catch (error) {
+    console.error(`warning: no training curves: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }

@@ -114,6 +114,10 @@ describe("cai train rl", { timeout: 600_000 }, () => {
     expect(run.stderr).toMatch(/step 6\/6 score -?\d/);
     const history = JSON.parse(await readFile(path.join(dir, "rl-rm", "history.json"), "utf8"));
     expect(history.history).toHaveLength(6);
+    expect(run.stderr).toMatch(/training curves in .*curves\.svg/);
+    const curves = await readFile(path.join(dir, "rl-rm", "curves.svg"), "utf8");
+    expect(curves).toContain("KL to the start model");
+    expect(trained.stderr).toMatch(/training curves in .*curves\.svg/);
   });
 
   it("refuses both or neither reward, in one line", async () => {

@@ -5,6 +5,7 @@
 // interrupted run exactly.
 import path from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
+import { lossCurveSeries } from "../../eval/report/training-curves.js";
 import { checkpointFileName } from "../../train/loop/checkpoint.js";
 import type { TrainProgress } from "../../train/loop/train-loop.js";
 import type { LoraTarget } from "../../train/model/lora.js";
@@ -12,7 +13,14 @@ import { trainRewardModel } from "../../train/reward/train-rm.js";
 import { trainDpo } from "../../train/train-dpo.js";
 import { trainSft } from "../../train/train-sft.js";
 import { intFlag, runAction } from "../run-action.js";
-import { baseModelIdFlag, baseModelIdHelp, positiveFlag, targetsFlag, withStop } from "../train-flags.js";
+import {
+  baseModelIdFlag,
+  baseModelIdHelp,
+  positiveFlag,
+  targetsFlag,
+  withStop,
+  writeTrainingCurves,
+} from "../train-flags.js";
 import { registerTrainRlCommand } from "./train-rl-command.js";
 
 /** Flags every `cai train` objective takes. */
@@ -120,11 +128,12 @@ function commonSettings(flags: CommonFlags) {
  * The closing lines every objective prints: resume note, where a Ctrl-C left the run (exit code 130),
  * the summary, then the adapter path on stdout.
  */
-function report(
+async function report(
   result: { resumedFrom: number; stopped: boolean; step: number; output: string; peft?: { dir: string } },
   summary: string,
   flags: CommonFlags,
-): void {
+  objective: "sft" | "dpo" | "rm",
+): Promise<void> {
   if (result.resumedFrom > 0) console.error(`resumed from step ${result.resumedFrom}`);
   if (result.stopped) {
     const checkpoint = path.join(flags.out, "checkpoints", checkpointFileName(result.step));
@@ -137,6 +146,11 @@ function report(
   console.error(
     `${result.stopped ? "stopped" : "done"} at step ${result.step}: ${summary}` +
       `${result.peft ? `; PEFT adapter in ${result.peft.dir}` : ""}; peak RSS ${peak.toFixed(0)} MB`,
+  );
+  await writeTrainingCurves(
+    flags.out,
+    lossCurveSeries,
+    `cai train ${objective}: ${path.basename(flags.out)}`,
   );
   console.log(result.output);
 }
@@ -190,12 +204,13 @@ export function registerTrainCommand(program: Command): void {
         const held = result.evalLoss
           ? `; held-out loss ${result.evalLoss.start.toFixed(4)} → ${result.evalLoss.end.toFixed(4)}`
           : "";
-        report(
+        await report(
           result,
           `${result.examples} conversations${result.skipped > 0 ? ` (${result.skipped} skipped)` : ""}, ` +
             `loss ${result.firstLoss.toFixed(4)} → ${result.finalLoss.toFixed(4)}${held}` +
             (flags.merge && result.model ? `; merged model ${result.model}` : ""),
           flags,
+          "sft",
         );
       }),
     );
@@ -220,11 +235,12 @@ export function registerTrainCommand(program: Command): void {
           ? `; held-out margin ${result.eval.start.margin.toFixed(3)} → ${result.eval.end.margin.toFixed(3)}, ` +
             `accuracy ${result.eval.start.accuracy.toFixed(3)} → ${result.eval.end.accuracy.toFixed(3)}`
           : "";
-        report(
+        await report(
           result,
           `${result.pairs} pairs${result.skipped > 0 ? ` (${result.skipped} skipped)` : ""}, ` +
             `loss ${result.firstLoss.toFixed(4)} → ${result.finalLoss.toFixed(4)}${held}`,
           flags,
+          "dpo",
         );
       }),
     );
@@ -248,11 +264,12 @@ export function registerTrainCommand(program: Command): void {
           `loss ${e.start.loss.toFixed(4)} → ${e.end.loss.toFixed(4)}, ECE ${e.end.expectedCalibrationError.toFixed(3)}, ` +
           `Brier ${e.end.brierScore.toFixed(3)}`
         : "";
-      report(
+      await report(
         result,
         `${result.pairs} pairs${result.skipped > 0 ? ` (${result.skipped} skipped)` : ""}, ` +
           `loss ${result.firstLoss.toFixed(4)} → ${result.finalLoss.toFixed(4)}${held}; load it as reward:${result.output}`,
         flags,
+        "rm",
       );
     }),
   );

@@ -10,6 +10,7 @@ import {
 } from "../../constitution/load-constitution.js";
 import { selectPrompts } from "../../data/prompt-selection.js";
 import { promptMessages } from "../../data/prompt-set.js";
+import { rlCurveSeries } from "../../eval/report/training-curves.js";
 import { createModel } from "../../models/create-model.js";
 import type { LanguageModel } from "../../models/model.js";
 import { checkpointFileName } from "../../train/loop/checkpoint.js";
@@ -27,7 +28,14 @@ import {
   promptKindOption,
 } from "../prompt-flags.js";
 import { intFlag, runAction } from "../run-action.js";
-import { baseModelIdFlag, baseModelIdHelp, positiveFlag, targetsFlag, withStop } from "../train-flags.js";
+import {
+  baseModelIdFlag,
+  baseModelIdHelp,
+  positiveFlag,
+  targetsFlag,
+  withStop,
+  writeTrainingCurves,
+} from "../train-flags.js";
 import { UsageError } from "../usage-error.js";
 
 interface RlFlags extends ModelFlags, PromptFileFlags {
@@ -313,6 +321,12 @@ export function registerTrainRlCommand(train: Command): void {
         `${result.stopped ? "stopped" : result.stoppedByKl ? "stopped by the KL budget" : "done"} at step ${result.step}: ` +
           `score ${last.score?.toFixed(3) ?? "–"}, KL ${last.kl?.toFixed(3) ?? "–"}${heldText}; ` +
           `the adapter applies to ${result.startModel}; PEFT adapter in ${result.peft.dir}`,
+      );
+      await writeTrainingCurves(
+        flags.out,
+        rlCurveSeries,
+        `cai train rl: ${path.basename(flags.out)}`,
+        result.history,
       );
       console.log(result.output);
     }),
