@@ -6,7 +6,8 @@
 import { mkdtemp, readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { testFolder, testModel } from "../../test-support/test-models.js";
+import { LlamaLanguageModel } from "../../models/llama/llama-language-model.js";
+import { testAdapter, testFolder, testModel } from "../../test-support/test-models.js";
 import { functionRewardSource } from "./reward-source.js";
 import { type TrainRlOptions, trainRl } from "./train-rl.js";
 
@@ -66,6 +67,30 @@ describe("trainRl (tiny, synthetic reward)", () => {
     );
     // The fresh adapter is the reference: the KL is what the two engines disagree by, summed over an answer.
     expect(Math.abs(result.history[0]?.metrics?.kl ?? Number.NaN)).toBeLessThan(1e-3);
+  });
+
+  it("folds --adapter into the start model: its greedy answers are the base-plus-adapter model's", async () => {
+    const base = await testModel("tiny", "F32");
+    const adapter = await testAdapter(base);
+    const result = await trainRl(await options("adapter", { steps: 1, adapters: [adapter] }));
+    expect(path.basename(result.startModel)).toBe("start-model.gguf");
+    const held = JSON.parse(
+      await readFile(path.join(result.adapter, "..", "held-start-answers.json"), "utf8"),
+    );
+    const model = await LlamaLanguageModel.load(base, {
+      gpu: false,
+      threads: 1,
+      parallel: 1,
+      adapters: [{ path: adapter }],
+    });
+    try {
+      for (const [i, p] of evalPrompts.entries()) {
+        const reply = await model.generate({ messages: [...p.messages], maxTokens: 24, temperature: 0 });
+        expect(held.answers[i]).toBe(reply.text);
+      }
+    } finally {
+      await model.close();
+    }
   });
 
   it("raises the held-out reward within the KL budget; without the penalty KL grows several times larger", async () => {
