@@ -28,7 +28,7 @@ export const lossCurveSeries: readonly CurveSeries[] = [
 ];
 
 /** The value of `key` in a record, if it has one. */
-function valueOf(record: TrainStepRecord, key: string): number | undefined {
+function seriesValue(record: TrainStepRecord, key: string): number | undefined {
   if (key === "loss") return record.loss;
   if (key === "evalLoss") return record.evalLoss;
   return record.metrics?.[key];
@@ -41,7 +41,7 @@ export function curveRows(
 ): Array<{ step: number; series: string; value: number }> {
   return series.flatMap((s) =>
     history.flatMap((record) => {
-      const value = valueOf(record, s.key);
+      const value = seriesValue(record, s.key);
       return value !== undefined && Number.isFinite(value)
         ? [{ step: record.step, series: s.title, value }]
         : [];
