@@ -30,7 +30,7 @@ function rlArgs(base: string, prompts: string, out: string, reward: string[]): s
     ...["train", "rl", "--base", base, ...reward, "--prompts", prompts, "--out", out],
     ...["--samples", "2", "--prompts-per-step", "2", "--steps", "6", "--lr", "3e-3", "--rank", "4"],
     ...["--max-new-tokens", "12", "--threads", "1", "--parallel", "2", "--seed", "3", "--eval-count", "2"],
-    ...["--eval-every", "3", "--checkpoint-every", "1", "--no-cache"],
+    ...["--eval-every", "3", "--checkpoint-every", "1", "--micro-batch", "3", "--no-cache"],
   ];
 }
 

@@ -54,6 +54,7 @@ interface RlFlags extends ModelFlags, PromptFileFlags {
   promptsPerStep: number;
   epochs: number;
   minibatches: number;
+  microBatch: number;
   clip: number;
   klCoef: number;
   klTarget?: number;
@@ -176,6 +177,12 @@ export function registerTrainRlCommand(train: Command): void {
       .option("--algo <name>", "rloo (leave-one-out baseline) or grpo (group-normalised)", algoFlag, "rloo")
       .option("--samples <k>", "answers sampled per prompt (k ≥ 2)", intFlag("--samples", 2), 4)
       .option("--prompts-per-step <n>", "prompts per RL step", intFlag("--prompts-per-step", 1), 4)
+      .option(
+        "--micro-batch <n>",
+        "sequences per forward/backward pass of the trainer (memory vs speed)",
+        intFlag("--micro-batch", 1),
+        4,
+      )
       .option("--epochs <n>", "μ: passes over each batch of rollouts", intFlag("--epochs", 1), 2)
       .option("--minibatches <n>", "updates per pass", intFlag("--minibatches", 1), 1)
       .option("--clip <eps>", "ε of the clipped importance ratio", clipFlag, 0.2)
@@ -266,6 +273,7 @@ export function registerTrainRlCommand(train: Command): void {
             promptsPerStep: flags.promptsPerStep,
             epochs: flags.epochs,
             minibatches: flags.minibatches,
+            microBatch: flags.microBatch,
             clip: flags.clip,
             klCoef: flags.klCoef,
             ...(flags.klTarget === undefined ? {} : { klTarget: flags.klTarget }),
