@@ -131,12 +131,14 @@ export function forwardLogits(
  * Log-probabilities [batch, seq − 1] of each token after the first given all before it:
  * entry [b, i − 1] = log p(tokens[b][i] | tokens[b][<i]). Differentiable (target selection by one-hot
  * product, since `tf.gather` has no gradient on wasm): the building block of SFT and DPO losses.
- * `lora` as in {@link forwardLogits}.
+ * `lora` as in {@link forwardLogits}; at `temperature` T (default 1) the distribution is softmax(logits / T),
+ * the one a sampler at that temperature draws from.
  */
 export function tokenLogprobs(
   weights: TransformerWeights,
   tokens: readonly (readonly number[])[],
   lora?: LoraAdapter,
+  temperature = 1,
 ): tf.Tensor2D {
   const { batch, seq } = checkTokens(weights, tokens);
   if (seq < 2) return tf.zeros([batch, 0]);
@@ -152,8 +154,12 @@ export function tokenLogprobs(
             dim,
           ]);
     const targets = tokens.flatMap((row) => row.slice(1));
+    // At a sampling temperature T the distribution is softmax(logits / T); the head is linear and the
+    // hidden state is already normed, so dividing the rows by T divides the logits.
+    // (A product: tfjs-core registers no gradient for RealDiv.)
+    const scaled = temperature === 1 ? rows : (tf.mul(rows, 1 / temperature) as tf.Tensor2D);
     // LM head, log-softmax and target pick fused, chunk by chunk: [tokens, vocab] never exists at once.
-    return tf.reshape(headLogprobs(rows, lmHeadOf(weights, lora !== undefined), targets), [batch, seq - 1]);
+    return tf.reshape(headLogprobs(scaled, lmHeadOf(weights, lora !== undefined), targets), [batch, seq - 1]);
   });
 }
 

@@ -74,19 +74,20 @@ export function completionLogprobs(
   weights: TransformerWeights,
   sample: Pick<SampledCompletion, "promptTokens" | "tokens">,
   lora?: LoraAdapter,
+  temperature = 1,
 ): number[] {
   const promptLength = sample.promptTokens.length;
   const n = sample.tokens.length;
   if (n === 0) return [];
   return tf.tidy(() => {
-    const all = tokenLogprobs(weights, [[...sample.promptTokens, ...sample.tokens]], lora);
+    const all = tokenLogprobs(weights, [[...sample.promptTokens, ...sample.tokens]], lora, temperature);
     return Array.from(tf.slice(all, [0, promptLength - 1], [1, n]).dataSync());
   });
 }
 
 /**
  * The differentiable log-probabilities of each sample's completion tokens under `lora` (or the base), from
- * one forward pass over all of them: the rows are right-padded to one length (with each row's last token),
+ * one forward pass over all of them (at the sampling `temperature`, as {@link tokenLogprobs}): the rows are right-padded to one length (with each row's last token),
  * which causal attention makes harmless — no position attends to the padding after it. One 1-D tensor
  * [n_i] per sample, in order; free them (or call inside `tf.tidy`).
  */
@@ -94,12 +95,13 @@ export function completionLogprobTensors(
   weights: TransformerWeights,
   samples: readonly Pick<SampledCompletion, "promptTokens" | "tokens">[],
   lora?: LoraAdapter,
+  temperature = 1,
 ): tf.Tensor1D[] {
   const rows = samples.map((s) => [...s.promptTokens, ...s.tokens]);
   const length = Math.max(...rows.map((r) => r.length));
   const padded = rows.map((r) => [...r, ...new Array<number>(length - r.length).fill(r.at(-1) ?? 0)]);
   return tf.tidy(() => {
-    const all = tokenLogprobs(weights, padded, lora);
+    const all = tokenLogprobs(weights, padded, lora, temperature);
     return samples.map((s, b) => {
       const n = s.tokens.length;
       return tf.reshape(tf.slice(all, [b, s.promptTokens.length - 1], [1, n]), [n]) as tf.Tensor1D;
@@ -116,12 +118,14 @@ export function batchedCompletionLogprobs(
   samples: readonly Pick<SampledCompletion, "promptTokens" | "tokens">[],
   lora: LoraAdapter | undefined,
   batchSize: number,
+  temperature = 1,
 ): number[][] {
   const out: number[][] = [];
   for (let start = 0; start < samples.length; start += batchSize) {
     const chunk = samples.slice(start, start + batchSize);
     tf.tidy(() => {
-      for (const t of completionLogprobTensors(weights, chunk, lora)) out.push(Array.from(t.dataSync()));
+      for (const t of completionLogprobTensors(weights, chunk, lora, temperature))
+        out.push(Array.from(t.dataSync()));
     });
   }
   return out;

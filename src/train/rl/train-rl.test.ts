@@ -61,6 +61,21 @@ describe("trainRl (tiny, synthetic reward)", () => {
     }
   });
 
+  it("at a rollout temperature other than 1 the trainer recomputes the tempered log-probs llama.cpp sampled with", async () => {
+    const result = await trainRl(
+      await options("tempered", { steps: 2, temperature: 1.7, lr: 3e-3, evalPrompts: [] }),
+    );
+    for (const record of result.history) {
+      expect(record.metrics?.firstEpochRatioDeviation).toBeGreaterThan(0);
+      expect(record.metrics?.firstEpochRatioDeviation).toBeLessThanOrEqual(1e-3);
+    }
+    // The reference is tempered the same way: the fresh adapter's KL is still 0.
+    expect(Math.abs(result.history[0]?.metrics?.kl ?? Number.NaN)).toBeLessThan(1e-3);
+    await expect(
+      trainRl(await options("tempered-llama", { steps: 1, temperature: 1.7, reference: "llama" })),
+    ).rejects.toThrow(/--reference trainer at a temperature other than 1/);
+  });
+
   it("takes the reference log-probs from llama.cpp when asked, agreeing with the trainer's", async () => {
     const result = await trainRl(
       await options("llama-ref", { steps: 1, reference: "llama", evalPrompts: [] }),

@@ -112,7 +112,10 @@ export interface TrainRlOptions {
   readonly targets?: readonly LoraTarget[];
   /** Longest answer in tokens (the end-of-turn token included). Default 64. */
   readonly maxNewTokens?: number;
-  /** Sampling temperature of the rollouts. Default 1 (on-policy: the policy's own distribution). */
+  /**
+   * Sampling temperature of the rollouts. Default 1. At T ≠ 1 the policy optimised, and the one the KL is
+   * measured with, is the tempered one (logits / T, as TRL computes it): a higher T explores more.
+   */
   readonly temperature?: number;
   /** Seed of the adapter's initialisation, the prompt order and the samples. Default 0. */
   readonly seed?: number;
@@ -285,6 +288,10 @@ function rlPlan(options: TrainRlOptions): RlPlan {
   const temperature = options.temperature ?? 1;
   if (!(temperature > 0 && Number.isFinite(temperature)))
     throw new CaiError(`the rollout temperature must be positive, not ${temperature}`);
+  if (temperature !== 1 && options.reference === "llama")
+    throw new CaiError(
+      "the llama.cpp reference reads untempered log-probs: use --reference trainer at a temperature other than 1",
+    );
   const steps = integer(options.steps ?? 50, "steps", 1);
   const minibatches = integer(options.minibatches ?? 1, "minibatches", 1);
   const promptsPerStep = integer(options.promptsPerStep ?? 4, "prompts per step", 1);
@@ -531,7 +538,7 @@ async function runRl(
       const oldLogprobs = groups.map((group) => group.map((s) => [...s.logprobs]));
       const refLogprobs = regroup(
         referenceModel === undefined
-          ? batchedCompletionLogprobs(weights, flat, undefined, plan.microBatch)
+          ? batchedCompletionLogprobs(weights, flat, undefined, plan.microBatch, plan.temperature)
           : await Promise.all(flat.map((s) => llamaCompletionLogprobs(referenceModel, s))),
       );
       lap("reference");
@@ -595,6 +602,7 @@ async function runRl(
               weights,
               batch.map((s) => s.sample),
               lora,
+              plan.temperature,
             );
             const losses = batch.map((s, i) =>
               surrogateLoss(
