@@ -25,19 +25,27 @@ export interface RewardSource {
   ): Promise<number[]>;
 }
 
-/** A reward source from a preference model (`reward:DIR`, `loadRewardModel`): its score of each answer. */
+/**
+ * A reward source from a preference model (`reward:DIR`, `loadRewardModel`): its score of each answer. A
+ * preference model scores no empty answer (a sampler may end the turn at once): an empty answer gets the
+ * lowest score of its group's other answers — no answer is better than any answer — or 0 in a group of
+ * empty answers.
+ */
 export function rewardModelSource(model: RewardModel): RewardSource {
   return {
     fingerprint: model.fingerprint,
     async scoreGroup(conversation, answers) {
-      const conversations = answers.map((answer) => [
+      const given = answers.filter((answer) => answer !== "");
+      const conversations = given.map((answer) => [
         ...conversation,
         { role: "assistant" as const, content: answer },
       ]);
-      if (model.scoreMany) return model.scoreMany(conversations);
-      const scores: number[] = [];
-      for (const c of conversations) scores.push(await model.score(c));
-      return scores;
+      let scores: number[] = [];
+      if (model.scoreMany) scores = conversations.length > 0 ? await model.scoreMany(conversations) : [];
+      else for (const c of conversations) scores.push(await model.score(c));
+      const floor = scores.length > 0 ? Math.min(...scores) : 0;
+      let next = 0;
+      return answers.map((answer) => (answer === "" ? floor : (scores[next++] as number)));
     },
   };
 }
