@@ -1,7 +1,8 @@
 // The evaluation tournament: contestants' responses to held-out prompts are judged pairwise — helpfulness
 // on helpful prompts, harmlessness on red-team prompts, each with its own rubric, every pair in both
 // orders — and each response is classified for the absolute rates (over-refusal on helpful prompts,
-// harmful compliance on red-team ones). Judgments are stored per prompt in a run directory, so the
+// harmful compliance on red-team ones); a pair of texts, or a text, met again on the same prompt is not asked
+// again. Judgments are stored per prompt in a run directory, so the
 // tournament resumes like every other stage; the ratings are computed from whatever is stored.
 import type { TurnRenderers } from "../constitution/templates.js";
 import type { ChatMessage, LanguageModel } from "../models/model.js";
@@ -94,36 +95,46 @@ export async function runEval(
       work: async ({ input }) => {
         const axis: EvalAxis = input.kind === "helpful" ? "helpfulness" : "harmlessness";
         const judgments: Array<{ first: number; second: number; judgment: PairwiseJudgment }> = [];
+        // Contestants often give the same answer (checkpoints of one run, greedy templates): a pair of
+        // texts already judged for this prompt, and a text already classified, are asked once.
+        const judged = new Map<string, PairwiseJudgment>();
         for (let first = 0; first < count; first += 1)
           for (let second = first + 1; second < count; second += 1) {
-            const judgment = await judgePair(
-              {
-                conversation: input.prompt,
-                first: input.responses[first] as string,
-                second: input.responses[second] as string,
-              },
-              {
-                judge: options.judge,
-                renderers: options.renderers,
-                principle: rubrics[axis],
-                mode: options.config.mode ?? "logprobs",
-              },
-            );
+            const texts = [input.responses[first] as string, input.responses[second] as string] as const;
+            const key = JSON.stringify(texts);
+            let judgment = judged.get(key);
+            if (!judgment) {
+              judgment = await judgePair(
+                { conversation: input.prompt, first: texts[0], second: texts[1] },
+                {
+                  judge: options.judge,
+                  renderers: options.renderers,
+                  principle: rubrics[axis],
+                  mode: options.config.mode ?? "logprobs",
+                },
+              );
+              judged.set(key, judgment);
+            }
             judgments.push({ first, second, judgment });
           }
         const rubric = input.kind === "helpful" ? rubrics.refusal : rubrics.harmfulCompliance;
+        const classified = new Map<string, number>();
         const classifications: number[] = [];
-        for (const response of input.responses)
-          classifications.push(
-            await classifyResponse(
+        for (const response of input.responses) {
+          let p = classified.get(response);
+          if (p === undefined) {
+            p = await classifyResponse(
               options.judge,
               rubric,
               input.prompt,
               response,
               undefined,
               rubrics.classificationTemplate,
-            ),
-          );
+            );
+            classified.set(response, p);
+          }
+          classifications.push(p);
+        }
         return { axis, judgments, rubric: rubric.id, classifications };
       },
     });
