@@ -141,6 +141,15 @@ export interface EvalReportData {
   readonly groundTruth?: GroundTruthReport;
   /** Extra tables, shown after the rates (those marked `lead` first). Absent (or empty) for none. */
   readonly tables?: readonly ReportTable[];
+  /** Extra charts (e.g. training curves), shown after the extra tables. Absent (or empty) for none. */
+  readonly figures?: readonly ReportFigure[];
+}
+
+/** A chart of the report beyond the frontier: a standalone SVG document with a title and a note. */
+export interface ReportFigure {
+  readonly title: string;
+  readonly note?: string | undefined;
+  readonly svg: string;
 }
 
 /** A number that JSON may hold as null when it was not measured (JSON.stringify writes NaN as null). */
@@ -211,6 +220,9 @@ export const evalReportSchema = z
       .optional(),
     groundTruth: z.strictObject({ judge: z.string(), axes: axesSchema }).optional(),
     tables: z.array(tableSchema).optional(),
+    figures: z
+      .array(z.strictObject({ title: z.string(), note: z.string().optional(), svg: z.string() }))
+      .optional(),
   })
   .superRefine((report, context) => {
     const names = report.models.map((m) => m.name);

@@ -243,7 +243,13 @@ ${specDetails(data)}
 ${truthRatings}<h2>Rates</h2>
 <p class="meta">${rateNote}</p>
 ${rateTable(data)}
-${extraTables(false)}<h2>Position consistency</h2>
+${extraTables(false)}${(data.figures ?? [])
+  // Each as an image: charts inlined side by side would share their clip-path ids.
+  .map(
+    (f, i) =>
+      `<h2>${escapeHtml(f.title)}</h2>\n<figure id="figure-${i}"><img alt="${escapeHtml(f.title)}" src="data:image/svg+xml;base64,${Buffer.from(f.svg).toString("base64")}">${f.note ? `<figcaption class="meta">${escapeHtml(f.note)}</figcaption>` : ""}</figure>\n`,
+  )
+  .join("")}<h2>Position consistency</h2>
 <p class="meta">Every pair was judged in both orders; this is how often both orders preferred the same response.</p>
 ${consistencyTable(data)}
 ${
