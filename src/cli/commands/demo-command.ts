@@ -20,6 +20,7 @@ interface DemoFlags {
   organism?: string;
   ablationOrganism?: string;
   seed: number;
+  jobs?: number;
   restart: boolean;
 }
 
@@ -39,6 +40,11 @@ export function registerDemoCommand(program: Command): void {
       "the organism pretrained without ethics text (default: the shipped one)",
     )
     .option("--seed <n>", "seed of the prompts, sampling and training", intFlag("--seed"), 0)
+    .option(
+      "--jobs <n>",
+      "training jobs of the RL comparison at once, each its own process (default: 2, or 1 on one core)",
+      intFlag("--jobs", 1),
+    )
     .option("--restart", "discard an earlier demo in --out and start again", false)
     .action(
       runAction(async (flags: DemoFlags) => {
@@ -68,6 +74,7 @@ export function registerDemoCommand(program: Command): void {
             sizes: demoSizes[flags.quick ? "quick" : "full"],
             ablations: flags.ablations,
             seed: flags.seed,
+            ...(flags.jobs === undefined ? {} : { jobs: flags.jobs }),
             stop: stop.signal,
           });
           for (const line of demoSummaryLines(summary)) console.log(line);

@@ -136,6 +136,31 @@ describe("report page", () => {
     expect(old).not.toMatch(/frontier-truth|ground-truth-ratings|class="extra"/);
   });
 
+  it("shows extra figures as images after the extra tables, titled, with escaped notes, only when given", async () => {
+    const data = hostileOrganismReport();
+    const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><text>${"<&>".length}</text></svg>`;
+    const html = reportHtml(
+      {
+        ...data,
+        figures: [
+          { title: `Curves ${attack}`, note: "a & b", svg },
+          { title: "Second", svg },
+        ],
+      },
+      await frontierSvg(data),
+    );
+    const first = html.indexOf('<figure id="figure-0">');
+    expect(first).toBeGreaterThan(html.indexOf('<table id="table-2" class="extra">'));
+    expect(html.indexOf('<figure id="figure-1">')).toBeGreaterThan(first);
+    expect(html).toContain("<h2>Curves &lt;script&gt;alert(1)&lt;/script&gt;</h2>");
+    expect(html).toContain(`src="data:image/svg+xml;base64,${Buffer.from(svg).toString("base64")}"`);
+    expect(html).toContain('<figcaption class="meta">a &amp; b</figcaption>');
+    const second = html.slice(html.indexOf('<figure id="figure-1">'));
+    expect(second.slice(0, second.indexOf("</figure>"))).not.toContain("<figcaption");
+    expect(html).not.toMatch(/<script/i);
+    expect(reportHtml(data, await frontierSvg(data))).not.toContain('id="figure-');
+  });
+
   it("writes frontier-truth.svg and frontier-truth.png only when there is a ground-truth judge", async () => {
     const data = exampleOrganismReportData();
     const files = await writeReport(dir, data);

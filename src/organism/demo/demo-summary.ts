@@ -50,6 +50,12 @@ export function demoSummaryLines(summary: DemoSummary): string[] {
       .join(", ")} rounds): harmful requests still complied with ${byRound((r) => r.harmfulKept)}; ` +
       `look-alikes not helped ${byRound((r) => r.lookAlikesLost)}; ` +
       `helpfulness samples not helped ${pct(summary.revisions.helpfulnessSamplesLost).trim()}`,
+    `Preference models, held-out accuracy by ground truth (helpfulness / harmlessness): ${summary.rl.preferenceModels
+      .map(
+        (pm) =>
+          `${pm.name} ${pm.heldAccuracy ? `${pct(pm.heldAccuracy.helpfulness).trim()} / ${pct(pm.heldAccuracy.harmlessness).trim()}` : "–"}`,
+      )
+      .join(", ")}`,
     "Elo judged by the organism:",
     ...elo(summary.report.axes),
     ...(truth ? ["Elo judged by ground truth:", ...elo(truth.axes)] : []),

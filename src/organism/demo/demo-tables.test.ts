@@ -41,6 +41,7 @@ describe("demo tables", () => {
         helpfulnessSamplesLost: none,
       },
       new Map([["revise", 12.5]]),
+      "sl-cai-r4",
     );
     expect(tables.map((t) => [t.title, t.lead === true])).toEqual([
       ["Ground truth on held-out requests", true],
@@ -49,6 +50,8 @@ describe("demo tables", () => {
       ["What SL-CAI learns from, by ground truth", false],
       ["Wall time of each phase", false],
     ]);
+    // The controls end with the final SL-CAI, found by name (RL checkpoints follow DPO in the model list).
+    expect(tables[1]?.rows.at(-1)?.[0]).toBe("sl-cai-r4");
     const note = tables[0]?.note ?? "";
     expect(note).toContain(
       "Greedy answers to 90 held-out requests (30 harmful, 30 look-alikes, 30 plain helpful ones)",

@@ -32,6 +32,8 @@ export function demoTables(
   labels: LabelPhaseResult,
   revisions: RevisionQuality,
   seconds: ReadonlyMap<string, number>,
+  /** The final SL-CAI's name, which the controls are compared with. */
+  slName: string,
 ): ReportTable[] {
   const baseHelpful = models[0]?.behaviour.helpfulCompliance.rate ?? Number.NaN;
   const row = (m: DemoModelMeasures) => [
@@ -69,7 +71,7 @@ export function demoTables(
       title: "Controls",
       note: "The ceiling trains on ground-truth revisions of the same drafts; the ablation runs the same loop on an organism pretrained without ethics text (same seed, same vocabulary, same critiques of critiqued verbs).",
       columns,
-      rows: [...controls.map(row), ...(models.at(-2) ? [row(models.at(-2) as DemoModelMeasures)] : [])],
+      rows: [...controls.map(row), ...models.filter((m) => m.name === slName).map(row)],
     },
     ...(ablations.length === 0
       ? []

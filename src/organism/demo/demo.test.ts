@@ -10,14 +10,14 @@ import type { EvalReportData } from "../../eval/report/report-data.js";
 import { runCli } from "../../test-support/run-cli.js";
 import type { DemoSummary } from "./run-demo.js";
 
-type Measured = Pick<DemoSummary, "models" | "controls" | "critique" | "labelAgreement" | "revisions">;
+type Measured = Pick<DemoSummary, "models" | "controls" | "critique" | "labelAgreement" | "revisions" | "rl">;
 
 const jsonl = async (file: string) =>
   (await readJsonLines(file)).map(({ value }) => value as { id: string; kind?: string; source?: string });
 
 async function demo(): Promise<{ stdout: string; measured: Measured; report: EvalReportData; out: string }> {
   const out = await mkdtemp(path.join(os.tmpdir(), "cai-demo-"));
-  const result = await runCli("demo", "--quick", "--out", out);
+  const result = await runCli("demo", "--quick", "--jobs", "1", "--out", out);
   expect(result.stderr).not.toMatch(/unexpected error/);
   expect(result.code).toBe(0);
   return {
@@ -30,12 +30,12 @@ async function demo(): Promise<{ stdout: string; measured: Measured; report: Eva
 
 describe("cai demo --quick", () => {
   it("turns the organism's knowledge into behaviour, by ground truth and by its own judgment; reruns print the same numbers", {
-    timeout: 600_000,
+    timeout: 900_000,
   }, async () => {
-    // Two runs at once (one core each): the second only has to print the same numbers.
+    // Two runs at once (one core each, RL jobs one at a time): the second only has to print the same numbers.
     const started = Date.now();
     const [first, second] = await Promise.all([demo(), demo()]);
-    const { models, controls, critique, labelAgreement, revisions } = first.measured;
+    const { models, controls, critique, labelAgreement, revisions, rl } = first.measured;
     const byName = (name: string) => {
       const found = [...models, ...controls].find((m) => m.name === name);
       if (!found) throw new Error(`no model ${name}`);
@@ -95,6 +95,35 @@ describe("cai demo --quick", () => {
         rating("helpfulness", "base").interval[0],
       );
     }
+
+    // RL-CAI against RLHF, by ground truth at each run's final checkpoint: helpful-only RLHF keeps more harm
+    // than RL-CAI, and RL-CAI is not dominated by SL-CAI or DPO on harmful and helpful compliance. Issue 16
+    // also asks for helpful-only RLHF > HH RLHF; on this organism both keep all the harm (the base samples a
+    // refusal for ~1% of harmful requests, so RL from it never finds the behaviour HH's preference model
+    // rewards — see the README), and that item is open. What holds is asserted: HH RLHF adds no harm.
+    const finalOf = (run: string) => {
+      const found = rl.runs.find((r) => r.name === run);
+      const steps = models.filter((m) => m.name.startsWith(`${run}@`));
+      expect(found && steps.length).toBeGreaterThan(2);
+      return byName(steps.at(-1)?.name ?? "");
+    };
+    const helpfulOnly = finalOf("rlhf-helpful");
+    const hh = finalOf("rlhf-hh");
+    const rlCai = finalOf("rl-cai");
+    finalOf("d-rlaif");
+    expect(harmful(helpfulOnly)).toBeGreaterThanOrEqual(harmful(hh));
+    expect(harmful(helpfulOnly)).toBeGreaterThan(harmful(rlCai));
+    for (const other of [slFinal, dpo]) {
+      const asGood = harmful(other) <= harmful(rlCai) && helpful(other) >= helpful(rlCai);
+      const better = harmful(other) < harmful(rlCai) || helpful(other) > helpful(rlCai);
+      expect(asGood && better, `${other.name} dominates rl-cai`).toBe(false);
+    }
+    // Every checkpoint is on both frontiers, and the preference models were measured on held-out pairs.
+    for (const axes of [first.report.groundTruth?.axes, first.report.axes])
+      for (const m of models.filter((x) => x.name.includes("@")))
+        expect(axes?.harmlessness.ratings.find((r) => r.model === m.name)?.elo).toBeGreaterThan(0);
+    expect(rl.preferenceModels.map((pm) => pm.name)).toEqual(["rlhf-helpful", "rlhf-hh", "rl-cai"]);
+    for (const pm of rl.preferenceModels) expect(pm.heldAccuracy?.harmlessness.n).toBeGreaterThan(0);
 
     expect(second.stdout).toBe(first.stdout);
 

@@ -10,6 +10,7 @@
 // knowledge ablation). The report is `cai eval`'s, with the ground-truth frontier and the organism's tables.
 import { existsSync, readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { stringify } from "yaml";
 import type { Constitution, ConstitutionInput } from "../../constitution/constitution-schema.js";
@@ -24,6 +25,7 @@ import { readJsonLines, writeJsonLines } from "../../data/jsonl-file.js";
 import { evalReportData } from "../../eval/eval-report.js";
 import type { EvalReportData } from "../../eval/report/report-data.js";
 import { writeReport } from "../../eval/report/report-html.js";
+import { rlCurveSeries, trainingCurvesSvg } from "../../eval/report/training-curves.js";
 import { type EvalPrompt, runEval } from "../../eval/run-eval.js";
 import { readRevisedRecords } from "../../export/read-run.js";
 import { type RevisedRecord, revisionRow, traceAtRound } from "../../export/revision-datasets.js";
@@ -31,7 +33,7 @@ import { createModel } from "../../models/create-model.js";
 import type { LanguageModel } from "../../models/model.js";
 import { createProgress } from "../../runs/progress.js";
 import { humanPreferenceRows } from "../../stages/label/human-preferences.js";
-import { labelledRows, responsePairs, runLabel } from "../../stages/label/run-label.js";
+import { type LabelPair, labelledRows, responsePairs, runLabel } from "../../stages/label/run-label.js";
 import { type RespondPrompt, respondRecords, runRespond } from "../../stages/respond/run-respond.js";
 import { type RevisePrompt, runRevise } from "../../stages/revise/run-revise.js";
 import { trainDpo } from "../../train/train-dpo.js";
@@ -61,6 +63,16 @@ import { DemoRecordsFailedError } from "./demo-records-failed-error.js";
 import { DemoStoppedError } from "./demo-stopped-error.js";
 import { demoTables } from "./demo-tables.js";
 import { type RevisionQuality, revisionQuality } from "./revision-quality.js";
+import {
+  type PreferenceModelMeasures,
+  preferenceModelAccuracy,
+  quickRlSizes,
+  type RlRunResult,
+  type RlSizes,
+  rlSizes,
+  runRlComparison,
+} from "./rl-comparison.js";
+import { rlTables } from "./rl-tables.js";
 import { type TruthPrompt, truthAxes } from "./truth-ratings.js";
 
 /** How big the demo is. */
@@ -88,6 +100,8 @@ export interface DemoSizes {
   readonly dpoLr: number;
   readonly dpoBeta: number;
   readonly bootstrap: number;
+  /** The RL comparison (RL-CAI against RLHF). */
+  readonly rl: RlSizes;
 }
 
 /** The full demo's sizes (the README's). */
@@ -107,12 +121,13 @@ const fullSizes: DemoSizes = {
   // organism's labels drifted to comply with 8–10% of held-out harm again (SL-CAI: 5%).
   dpoBeta: 1,
   bootstrap: 500,
+  rl: rlSizes,
 };
 
 /** The full demo (the README's) and the reduced one CI runs. */
 export const demoSizes: Readonly<Record<"full" | "quick", DemoSizes>> = {
   full: fullSizes,
-  quick: { ...fullSizes, evalPrompts: 90, dpoSamples: 3, bootstrap: 200 },
+  quick: { ...fullSizes, evalPrompts: 90, dpoSamples: 3, bootstrap: 200, rl: quickRlSizes },
 };
 
 /** Options of {@link runDemo}. */
@@ -129,6 +144,8 @@ export interface DemoOptions {
   readonly seed?: number;
   /** llama.cpp threads per model. Default 1: tiny models gain nothing from more, and lose much when cores are shared. */
   readonly threads?: number;
+  /** Training jobs of the RL comparison run at once, each in its own process. Default: 2, or 1 on one core. */
+  readonly jobs?: number;
   readonly stop?: AbortSignal;
   /** Progress lines. Default: stderr. */
   readonly log?: (line: string) => void;
@@ -166,6 +183,11 @@ export interface DemoSummary {
   readonly helpfulLabelAgreement: Share;
   /** What SL-CAI learns from, by ground truth: the red-team answers after 0..rounds rounds, the helpfulness samples. */
   readonly revisions: RevisionQuality;
+  /** RL-CAI against RLHF: the preference models and the RL runs (their checkpoints are contestants `RUN@STEP`). */
+  readonly rl: {
+    readonly preferenceModels: readonly PreferenceModelMeasures[];
+    readonly runs: ReadonlyArray<Omit<RlRunResult, "startModel" | "checkpoints" | "evaluations" | "history">>;
+  };
   readonly report: EvalReportData;
   readonly reportHtml: string;
   readonly seconds: Readonly<Record<string, number>>;
@@ -400,6 +422,31 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       (kind: string) =>
       ({ id }: { id: string }) =>
         kindOf.get(promptIdOf(id)) === kind;
+    // The organism as feedback model: `cai label` by log-probs, one principle drawn per pair.
+    const labelPairs = async (runDir: string, pairs: readonly LabelPair[]) => {
+      await runLabel({
+        runDir,
+        pairs,
+        judge: base.model,
+        constitution,
+        renderers,
+        constitutionHash: constitutionHash(constitution),
+        config: {
+          judge: base.spec,
+          mode: "logprobs",
+          principles: 1,
+          fewShot: 0,
+          seed,
+          clamp: [0.4, 0.6],
+          votes: 5,
+        },
+        concurrency: 1,
+        ...(options.stop ? { stop: options.stop } : {}),
+        progress: createProgress({ label: `demo: label ${path.basename(path.dirname(runDir))}` }),
+      });
+      stopped();
+      return labelledRows(runDir);
+    };
     const labels = await phases.run<LabelPhaseResult>("label", async () => {
       const policy = await model(slFinal);
       await runRespond({
@@ -421,28 +468,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       const pairs = responsePairs(respondRecords(path.join(out, "dpo", "responses"))).filter(
         (p) => p.first.text !== p.second.text,
       );
-      await runLabel({
-        runDir: path.join(out, "dpo", "labels"),
-        pairs,
-        judge: base.model,
-        constitution,
-        renderers,
-        constitutionHash: constitutionHash(constitution),
-        config: {
-          judge: base.spec,
-          mode: "logprobs",
-          principles: 1,
-          fewShot: 0,
-          seed,
-          clamp: [0.4, 0.6],
-          votes: 5,
-        },
-        concurrency: 1,
-        ...(options.stop ? { stop: options.stop } : {}),
-        progress: createProgress({ label: "demo: label" }),
-      });
-      stopped();
-      const rows = labelledRows(path.join(out, "dpo", "labels"));
+      const rows = await labelPairs(path.join(out, "dpo", "labels"), pairs);
       const aiRows = rows.filter(ofKind("red-team"));
       const humanFile = path.join(out, "dpo", "helpfulness-labels.jsonl");
       await writeJsonLines(humanFile, helpfulnessLabels(pairs.filter(ofKind("helpful")), requestOf));
@@ -474,6 +500,69 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     };
     const dpo = await phases.run("dpo", () => dpoRun("dpo", preferences));
 
+    // Controls: the ceiling (ground-truth revisions of the same drafts) and the knowledge ablation.
+    // They need no RL, so they run while the RL jobs train in their own processes.
+    let controls: Array<{ name: string; responses: string[] }> = [];
+    const runControls = async () => {
+      controls = await phases.run("controls", async () => {
+        const ceilingRows = records.map((r) => {
+          const request = requestOf.get(r.id);
+          const draft = r.trace.draft;
+          const revision =
+            request && isHarmful(request) && classifyTruth(request, draft).complies
+              ? refusalText(request.verb)
+              : draft;
+          return { messages: [...r.trace.prompt, { role: "assistant", content: revision }] };
+        });
+        const ceiling = await sft("ceiling", [...ceilingRows, ...sftRows(helpful)]);
+        const ablationDir = await revise("ablation-revise", options.ablationOrganism);
+        const ablationHelpful = await revise("ablation-helpfulness-samples", options.ablationOrganism, {
+          helpfulness: true,
+        });
+        const ablationRows = sftRows([
+          ...readRevisedRecords(ablationDir),
+          ...readRevisedRecords(ablationHelpful),
+        ]);
+        const ablation = await sft("ablation-sl-cai", ablationRows, options.ablationOrganism);
+        const measured: Array<{ name: string; responses: string[] }> = [];
+        for (const [name, file] of [
+          ["ceiling: sl-cai on ground-truth revisions", ceiling.model],
+          ["ablation: no ethics text, base", options.ablationOrganism],
+          [`ablation: no ethics text, sl-cai-r${sizes.rounds}`, ablation.model],
+        ] as const) {
+          const m = await model(file);
+          measured.push({ name, responses: await answers(m.model, held, 48) });
+        }
+        return measured;
+      });
+    };
+
+    // RL-CAI against RLHF: three preference models and four RL runs (see rl-comparison.ts).
+    const slName = `sl-cai-r${sizes.rounds}`;
+    const rl = await runRlComparison({
+      out,
+      phases,
+      sizes: sizes.rl,
+      seed,
+      organism: options.organism,
+      slCai: slFinal,
+      slCaiName: slName,
+      constitutionFile,
+      prompts: loopPrompts,
+      requestOf,
+      slResponses: respondRecords(path.join(out, "dpo", "responses")),
+      label: labelPairs,
+      aiRows: labelledRows(path.join(out, "dpo", "labels")).filter(ofKind("red-team")),
+      heldPrompts: held
+        .slice(0, sizes.rl.heldRewardPrompts)
+        .map((r, i) => ({ id: `eval-${String(i).padStart(4, "0")}`, messages: requestMessages(r) })),
+      threads: options.threads ?? 1,
+      jobs: options.jobs ?? Math.min(2, os.availableParallelism()),
+      alongsideJobs: runControls,
+      ...(options.stop ? { stop: options.stop } : {}),
+    });
+    stopped();
+
     // The tournament: every model answers the held-out requests; the organism judges every pair.
     const contestants = [
       { name: "base", ...(await model(options.organism)) },
@@ -482,6 +571,18 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       )),
       { name: "dpo", ...(await model(slFinal, dpo.adapter)) },
     ];
+    // Each RL run as a trajectory: its start model as step 0, then its evaluated checkpoints.
+    for (const run of rl.runs) {
+      const start = contestants.find((c) => c.name === run.start);
+      if (start) contestants.push({ ...start, name: `${run.name}@0` });
+      for (const checkpoint of run.checkpoints)
+        contestants.push({
+          name: `${run.name}@${checkpoint.step}`,
+          ...(await model(run.startModel, checkpoint.adapter)),
+        });
+    }
+    // A model met twice (a trajectory's start) answers once.
+    const answering = [...new Map(contestants.map((c) => [c.spec, c])).values()];
     const evalPrompts = held.map((r, i) => ({
       id: `eval-${String(i).padStart(4, "0")}`,
       kind: promptKind(r),
@@ -493,8 +594,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       await runRespond({
         runDir: path.join(out, "eval", "responses"),
         prompts: evalPrompts,
-        models: contestants.map((c) => c.model),
-        config: { models: contestants.map((c) => c.spec), samples: 1, seed, temperature: 0, maxTokens: 48 },
+        models: answering.map((c) => c.model),
+        config: { models: answering.map((c) => c.spec), samples: 1, seed, temperature: 0, maxTokens: 48 },
         concurrency: 1,
         ...(options.stop ? { stop: options.stop } : {}),
         progress: createProgress({ label: "demo: responses" }),
@@ -507,6 +608,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         return contestants.map((c) => row?.responses.find((r) => r.model === c.spec)?.text ?? "");
       });
     });
+    const preferenceModels = await phases.run("rl: preference model accuracy", () =>
+      preferenceModelAccuracy(rl.preferenceModels, held, requestMessages, responses),
+    );
     await phases.run("judgments", async () => {
       const prompts: EvalPrompt[] = evalPrompts.map((p, i) => ({
         id: p.id,
@@ -536,39 +640,6 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       });
       stopped();
       return {};
-    });
-
-    // Controls: the ceiling (ground-truth revisions of the same drafts) and the knowledge ablation.
-    const controls = await phases.run("controls", async () => {
-      const ceilingRows = records.map((r) => {
-        const request = requestOf.get(r.id);
-        const draft = r.trace.draft;
-        const revision =
-          request && isHarmful(request) && classifyTruth(request, draft).complies
-            ? refusalText(request.verb)
-            : draft;
-        return { messages: [...r.trace.prompt, { role: "assistant", content: revision }] };
-      });
-      const ceiling = await sft("ceiling", [...ceilingRows, ...sftRows(helpful)]);
-      const ablationDir = await revise("ablation-revise", options.ablationOrganism);
-      const ablationHelpful = await revise("ablation-helpfulness-samples", options.ablationOrganism, {
-        helpfulness: true,
-      });
-      const ablationRows = sftRows([
-        ...readRevisedRecords(ablationDir),
-        ...readRevisedRecords(ablationHelpful),
-      ]);
-      const ablation = await sft("ablation-sl-cai", ablationRows, options.ablationOrganism);
-      const measured: Array<{ name: string; responses: string[] }> = [];
-      for (const [name, file] of [
-        ["ceiling: sl-cai on ground-truth revisions", ceiling.model],
-        ["ablation: no ethics text, base", options.ablationOrganism],
-        [`ablation: no ethics text, sl-cai-r${sizes.rounds}`, ablation.model],
-      ] as const) {
-        const m = await model(file);
-        measured.push({ name, responses: await answers(m.model, held, 48) });
-      }
-      return measured;
     });
 
     // The paper's ablations, in miniature: each changes one thing of the loop and is measured the same way.
@@ -653,20 +724,34 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       // report, whose phase times differ between runs anyway.
       date: new Date(),
     });
+    const truth = truthAxes(truthPrompts, names, { anchor: 0, base: 1000, rounds: sizes.bootstrap, seed });
+    const [lead, ...rest] = demoTables(
+      models,
+      controlMeasures,
+      ablationMeasures,
+      critique,
+      labels,
+      revisions,
+      phases.seconds,
+      slName,
+    );
     const report: EvalReportData = {
       ...judged,
-      groundTruth: {
-        judge: "ground truth (the world's exact judge)",
-        axes: truthAxes(truthPrompts, names, { anchor: 0, base: 1000, rounds: sizes.bootstrap, seed }),
-      },
-      tables: demoTables(
-        models,
-        controlMeasures,
-        ablationMeasures,
-        critique,
-        labels,
-        revisions,
-        phases.seconds,
+      groundTruth: { judge: "ground truth (the world's exact judge)", axes: truth },
+      tables: [
+        ...(lead ? [lead] : []),
+        ...rlTables(models, rl.runs, preferenceModels, ["base", slName, "dpo"], {
+          truth,
+          organism: judged.axes,
+        }),
+        ...rest,
+      ],
+      figures: await Promise.all(
+        rl.runs.map(async (run) => ({
+          title: `Training curves: ${run.name}`,
+          note: `RL from ${run.start}, rewarded by ${run.reward === "judge" ? "the organism as judge" : `the ${run.reward} preference model`}: the reward of the sampled answers, their KL to the start model, the held-out reward of greedy answers, the entropy and the share of clipped tokens, per step.`,
+          svg: await trainingCurvesSvg(run.history, rlCurveSeries, run.name),
+        })),
       ),
     };
     const written = await writeReport(path.join(out, "report"), report);
@@ -679,6 +764,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       leaningLabelAgreement: labels.leaningAgreement,
       helpfulLabelAgreement: labels.helpfulAgreement,
       revisions,
+      rl: {
+        preferenceModels,
+        runs: rl.runs.map(({ startModel, checkpoints, evaluations, history, ...run }) => run),
+      },
     };
     await writeFile(path.join(out, "summary.json"), `${JSON.stringify(measured, null, 2)}\n`);
     return {
