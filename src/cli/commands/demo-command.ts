@@ -42,7 +42,7 @@ export function registerDemoCommand(program: Command): void {
     .option("--seed <n>", "seed of the prompts, sampling and training", intFlag("--seed"), 0)
     .option(
       "--jobs <n>",
-      "training jobs of the RL comparison at once, each its own process (default: 2, or 1 on one core)",
+      "training jobs (SL-CAI rounds, preference models, RL runs) at once, each its own process (default: 2, or 1 on one core)",
       intFlag("--jobs", 1),
     )
     .option("--restart", "discard an earlier demo in --out and start again", false)

@@ -30,7 +30,8 @@ import { isHarmful } from "../world.js";
 import { crowdworkerLabels, defaultCrowdworkerErrorRate } from "./crowdworker-labels.js";
 import { promptIdOf } from "./demo-labels.js";
 import type { DemoPhases } from "./demo-phase.js";
-import { type RlJobReward, runRlJob } from "./rl-job.js";
+import { JobSlots } from "./job-slots.js";
+import { type RlJobReward, runTrainingJob } from "./training-job.js";
 
 /** How big the RL comparison is; every run uses the same settings. */
 export interface RlSizes {
@@ -308,7 +309,7 @@ export async function runRlComparison(input: RlComparisonInput): Promise<RlCompa
   const job = <T>(name: string, run: () => Promise<T>) => slots.run(() => phases.run(name, run));
   const trainPm = ({ data: file, ...pm }: (typeof data)[number]) =>
     job(`rl: preference model ${pm.name}`, async (): Promise<PreferenceModelMeasures> => {
-      const done = await runRlJob(
+      const done = await runTrainingJob(
         {
           kind: "rm",
           options: {
@@ -333,7 +334,7 @@ export async function runRlComparison(input: RlComparisonInput): Promise<RlCompa
   const run = (name: string, start: "base" | "sl-cai", reward: string, rewardOf: RlJobReward) =>
     job(`rl: ${name}`, async (): Promise<RlRunResult> => {
       const out = path.join(dir, name);
-      const done = await runRlJob(
+      const done = await runTrainingJob(
         {
           kind: "rl",
           reward: rewardOf,
@@ -401,28 +402,6 @@ export async function runRlComparison(input: RlComparisonInput): Promise<RlCompa
     preferenceModels: [helpfulOnly.pm, hh.pm, cai.pm],
     runs: [helpfulOnly.run, hh.run, cai.run, direct],
   };
-}
-
-/** At most `size` jobs at once, started in the order they asked. */
-class JobSlots {
-  private free: number;
-  private readonly waiting: Array<() => void> = [];
-
-  constructor(size: number) {
-    this.free = size;
-  }
-
-  async run<T>(job: () => Promise<T>): Promise<T> {
-    if (this.free > 0) this.free -= 1;
-    else await new Promise<void>((resolve) => this.waiting.push(resolve));
-    try {
-      return await job();
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.free += 1;
-    }
-  }
 }
 
 /**

@@ -62,6 +62,7 @@ import { DemoPhases } from "./demo-phase.js";
 import { DemoRecordsFailedError } from "./demo-records-failed-error.js";
 import { DemoStoppedError } from "./demo-stopped-error.js";
 import { demoTables } from "./demo-tables.js";
+import { JobSlots } from "./job-slots.js";
 import { type RevisionQuality, revisionQuality } from "./revision-quality.js";
 import {
   type PreferenceModelMeasures,
@@ -73,6 +74,7 @@ import {
   runRlComparison,
 } from "./rl-comparison.js";
 import { rlTables } from "./rl-tables.js";
+import { runTrainingJob } from "./training-job.js";
 import { type TruthPrompt, truthAxes } from "./truth-ratings.js";
 
 /** How big the demo is. */
@@ -144,7 +146,7 @@ export interface DemoOptions {
   readonly seed?: number;
   /** llama.cpp threads per model. Default 1: tiny models gain nothing from more, and lose much when cores are shared. */
   readonly threads?: number;
-  /** Training jobs of the RL comparison run at once, each in its own process. Default: 2, or 1 on one core. */
+  /** Training jobs (SL-CAI rounds, preference models, RL runs) run at once, each in its own process. Default: 2, or 1 on one core. */
   readonly jobs?: number;
   readonly stop?: AbortSignal;
   /** Progress lines. Default: stderr. */
@@ -366,16 +368,19 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       if (failed && !extra.tolerateFailures) throw failed;
       return runDir;
     };
+    const jobs = options.jobs ?? Math.min(2, os.availableParallelism());
+    /** SFT on `rows`, merged into a model; `inChild`: in a child process of its own (see training-job.ts). */
     const sft = async (
       name: string,
       rows: ReadonlyArray<{ messages: unknown }>,
       organism = options.organism,
+      inChild = false,
     ) => {
       const dir = path.join(out, name);
       const data = path.join(dir, "sft.jsonl");
       await writeJsonLines(data, rows);
       const batchSize = 16;
-      const result = await trainSft({
+      const settings = {
         base: organism,
         data,
         out: dir,
@@ -387,8 +392,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         steps: Math.ceil((sizes.sftEpochs * rows.length) / batchSize),
         seed,
         resume: true,
-        ...(options.stop ? { stop: options.stop } : {}),
-      });
+      };
+      const result = inChild
+        ? await runTrainingJob({ kind: "sft", options: settings }, options.stop).then((done) => {
+            if (done.kind !== "sft") throw new RangeError("an SFT job answered with no SFT result");
+            return done;
+          })
+        : await trainSft({ ...settings, ...(options.stop ? { stop: options.stop } : {}) });
       stopped();
       return { model: result.model ?? result.output, finalLoss: result.finalLoss, steps: result.step };
     };
@@ -400,15 +410,20 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       ),
     );
     const revisions = revisionQuality(records, helpful, requestOf, sizes.rounds);
-    const slCai: string[] = [];
-    for (let round = 1; round <= sizes.rounds; round += 1) {
-      const trained = await phases.run(`sl-cai after ${round} round${round > 1 ? "s" : ""}`, async () => {
-        const revised = records.map((r) => ({ ...r, trace: traceAtRound(r.trace, round) }));
-        const rows = sftRows([...revised, ...helpful]);
-        return sft(`sl-cai-r${round}`, rows);
-      });
-      slCai.push(trained.model);
-    }
+    // SL-CAI after each number of rounds: independent runs, `jobs` at a time, each in its own process.
+    const slots = new JobSlots(jobs);
+    const slCai = await Promise.all(
+      Array.from({ length: sizes.rounds }, (_, i) => i + 1).map(async (round) => {
+        const trained = await slots.run(() =>
+          phases.run(`sl-cai after ${round} round${round > 1 ? "s" : ""}`, async () => {
+            const revised = records.map((r) => ({ ...r, trace: traceAtRound(r.trace, round) }));
+            const rows = sftRows([...revised, ...helpful]);
+            return sft(`sl-cai-r${round}`, rows, options.organism, true);
+          }),
+        );
+        return trained.model;
+      }),
+    );
     const slFinal = slCai.at(-1) as string;
 
     // RL-CAI with DPO: pairs sampled from SL-CAI, labelled, trained on SL-CAI. As the paper trains its
@@ -557,7 +572,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         .slice(0, sizes.rl.heldRewardPrompts)
         .map((r, i) => ({ id: `eval-${String(i).padStart(4, "0")}`, messages: requestMessages(r) })),
       threads: options.threads ?? 1,
-      jobs: options.jobs ?? Math.min(2, os.availableParallelism()),
+      jobs,
       alongsideJobs: runControls,
       ...(options.stop ? { stop: options.stop } : {}),
     });

@@ -1,4 +1,4 @@
-// One training job of the demo's RL comparison (a preference model or an RL run) in a child process of its
+// One training job of the demo (an SFT run, a preference model or an RL run) in a child process of its
 // own, so that independent jobs train on separate cores: the tfjs trainer and llama.cpp's sampling loop
 // both need the JavaScript thread, and one process gives them one core between them. The parent sends the
 // job as a command-line argument and receives the result by IPC; Ctrl-C (or the parent's SIGINT) stops the
@@ -13,14 +13,16 @@ import { loadRewardModel } from "../../train/reward/load-reward-model.js";
 import { type TrainRewardModelOptions, trainRewardModel } from "../../train/reward/train-rm.js";
 import { judgeRewardSource, type RewardSource, rewardModelSource } from "../../train/rl/reward-source.js";
 import { type TrainRlOptions, type TrainRlResult, trainRl } from "../../train/rl/train-rl.js";
+import { type TrainSftOptions, trainSft } from "../../train/train-sft.js";
 
 /** The reward of an RL job: a preference model's directory, or a llama.cpp judge under a constitution. */
 export type RlJobReward =
   | { readonly pm: string }
   | { readonly judge: string; readonly constitution: string; readonly threads: number };
 
-/** A job: the options of `trainRewardModel` or of `trainRl` (without what cannot cross a process). */
-export type RlJob =
+/** A job: the options of `trainSft`, `trainRewardModel` or `trainRl` (without what cannot cross a process). */
+export type TrainingJob =
+  | { readonly kind: "sft"; readonly options: Omit<TrainSftOptions, "stop" | "onProgress" | "onWarning"> }
   | {
       readonly kind: "rm";
       readonly options: Omit<TrainRewardModelOptions, "stop" | "onProgress" | "onWarning">;
@@ -31,13 +33,20 @@ export type RlJob =
       readonly reward: RlJobReward;
     };
 
-/** What a job returns: the reward model's directory, or the RL run's result. */
-export type RlJobResult =
+/** What a job returns: the SFT run's files, the reward model's directory, or the RL run's result. */
+export type TrainingJobResult =
+  | {
+      readonly kind: "sft";
+      readonly output: string;
+      readonly model?: string | undefined;
+      readonly finalLoss: number;
+      readonly step: number;
+    }
   | { readonly kind: "rm"; readonly output: string }
   | { readonly kind: "rl"; readonly result: TrainRlResult };
 
 type Message =
-  | { readonly ok: true; readonly result: RlJobResult }
+  | { readonly ok: true; readonly result: TrainingJobResult }
   | { readonly ok: false; readonly message: string };
 
 const self = fileURLToPath(import.meta.url);
@@ -46,7 +55,7 @@ const self = fileURLToPath(import.meta.url);
  * Runs `job` in a child process (this file, under the same Node flags, so it works from the sources and
  * from the build). Aborting `stop` sends the child SIGINT: it checkpoints and ends, and the promise rejects.
  */
-export function runRlJob(job: RlJob, stop?: AbortSignal): Promise<RlJobResult> {
+export function runTrainingJob(job: TrainingJob, stop?: AbortSignal): Promise<TrainingJobResult> {
   return new Promise((resolve, reject) => {
     const child = fork(self, [JSON.stringify(job)], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
     let answer: Message | undefined;
@@ -87,7 +96,18 @@ async function rewardOf(reward: RlJobReward): Promise<{ source: RewardSource; cl
   };
 }
 
-async function runJob(job: RlJob, stop: AbortSignal): Promise<RlJobResult> {
+async function runJob(job: TrainingJob, stop: AbortSignal): Promise<TrainingJobResult> {
+  if (job.kind === "sft") {
+    const trained = await trainSft({ ...job.options, stop });
+    if (trained.stopped) throw new CaiError("stopped");
+    return {
+      kind: "sft",
+      output: trained.output,
+      model: trained.model,
+      finalLoss: trained.finalLoss,
+      step: trained.step,
+    };
+  }
   if (job.kind === "rm") {
     const trained = await trainRewardModel({ ...job.options, stop });
     if (trained.stopped) throw new CaiError("stopped");
@@ -114,7 +134,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === self && process.send) {
       if (!process.connected || !process.send) return done();
       process.send(message, () => done());
     });
-  runJob(JSON.parse(process.argv[2] ?? "{}") as RlJob, controller.signal)
+  runJob(JSON.parse(process.argv[2] ?? "{}") as TrainingJob, controller.signal)
     .then((result) => send({ ok: true, result }))
     .catch((error: unknown) =>
       send({ ok: false, message: error instanceof Error ? error.message : String(error) }),
