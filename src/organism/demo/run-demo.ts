@@ -146,7 +146,10 @@ export interface DemoOptions {
   readonly seed?: number;
   /** llama.cpp threads per model. Default 1: tiny models gain nothing from more, and lose much when cores are shared. */
   readonly threads?: number;
-  /** Training jobs (SL-CAI rounds, preference models, RL runs) run at once, each in its own process. Default: 2, or 1 on one core. */
+  /**
+   * Training jobs (SL-CAI rounds, preference models, RL runs) run at once, each in its own process.
+   * Default: 2, or 1 on one core.
+   */
   readonly jobs?: number;
   readonly stop?: AbortSignal;
   /** Progress lines. Default: stderr. */
