@@ -134,9 +134,6 @@ export interface RlRunResult {
   /** The checkpoints in the tournament (every `contestEvery` steps after step 0), their adapters. */
   readonly checkpoints: ReadonlyArray<{ readonly step: number; readonly adapter: string }>;
   readonly evaluations: readonly RlEvaluation[];
-  /** Per step: mean KL per answer to the start model and the mean reward. */
-  readonly kl: readonly number[];
-  readonly score: readonly number[];
   /** The run's step records (for its training curves). */
   readonly history: readonly TrainStepRecord[];
 }
@@ -237,11 +234,10 @@ export async function runRlComparison(input: RlComparisonInput): Promise<RlCompa
     })
     .filter(distinct);
   const pool = [...slPairs, ...basePairs, ...crossPairs];
-  const crossLabels = await phases.run("rl: ai labels of cross pairs", async () => {
+  await phases.run("rl: ai labels of cross pairs", async () => {
     await input.label(path.join(dir, "cross-labels"), crossPairs.filter(ofKind("red-team")));
     return {};
   });
-  void crossLabels;
 
   const data = await phases.run("rl: preference data", async () => {
     const crowd = { errorRate: sizes.crowdworkerErrorRate, seed };
@@ -376,8 +372,6 @@ export async function runRlComparison(input: RlComparisonInput): Promise<RlCompa
             adapter: path.join(out, "adapters", `policy-step${String(e.step).padStart(6, "0")}.gguf`),
           })),
         evaluations: result.evaluations,
-        kl: result.history.map((r) => r.metrics?.kl ?? Number.NaN),
-        score: result.history.map((r) => r.metrics?.score ?? Number.NaN),
         history: result.history,
       };
     });

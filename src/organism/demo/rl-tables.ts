@@ -78,7 +78,12 @@ export function rlTables(
       rows: [
         ...comparators.map((name) => row(name, "", "", null)),
         ...runs.map((run) =>
-          row(finalCheckpointName(run), run.start, reward[run.reward] ?? run.reward, run.kl.at(-1) ?? null),
+          row(
+            finalCheckpointName(run),
+            run.start,
+            reward[run.reward] ?? run.reward,
+            run.history.at(-1)?.metrics?.kl ?? null,
+          ),
         ),
       ],
     },

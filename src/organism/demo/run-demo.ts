@@ -191,7 +191,13 @@ export interface DemoSummary {
   /** RL-CAI against RLHF: the preference models and the RL runs (their checkpoints are contestants `RUN@STEP`). */
   readonly rl: {
     readonly preferenceModels: readonly PreferenceModelMeasures[];
-    readonly runs: ReadonlyArray<Omit<RlRunResult, "startModel" | "checkpoints" | "evaluations" | "history">>;
+    readonly runs: ReadonlyArray<
+      Pick<RlRunResult, "name" | "start" | "reward"> & {
+        /** Per step: mean KL per answer to the start model, and the mean score. */
+        readonly kl: readonly number[];
+        readonly score: readonly number[];
+      }
+    >;
   };
   readonly report: EvalReportData;
   readonly reportHtml: string;
@@ -784,7 +790,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       revisions,
       rl: {
         preferenceModels,
-        runs: rl.runs.map(({ startModel, checkpoints, evaluations, history, ...run }) => run),
+        runs: rl.runs.map(({ name, start, reward, history }) => ({
+          name,
+          start,
+          reward,
+          kl: history.map((r) => r.metrics?.kl ?? Number.NaN),
+          score: history.map((r) => r.metrics?.score ?? Number.NaN),
+        })),
       },
     };
     await writeFile(path.join(out, "summary.json"), `${JSON.stringify(measured, null, 2)}\n`);
