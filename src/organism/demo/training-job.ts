@@ -1,7 +1,7 @@
 // One training job of the demo (an SFT run, a preference model or an RL run) in a child process of its
 // own, so that independent jobs train on separate cores: the tfjs trainer and llama.cpp's sampling loop
 // both need the JavaScript thread, and one process gives them one core between them. The parent sends the
-// job as a command-line argument and receives the result by IPC; Ctrl-C (or the parent's SIGINT) stops the
+// job by IPC (a prompt set can outgrow the 128 KiB Linux allows one argument) and receives the result so; Ctrl-C (or the parent's SIGINT) stops the
 // job after its step in flight, with a checkpoint, as the CLI's training commands do.
 import { fork } from "node:child_process";
 import path from "node:path";
@@ -57,7 +57,8 @@ const self = fileURLToPath(import.meta.url);
  */
 export function runTrainingJob(job: TrainingJob, stop?: AbortSignal): Promise<TrainingJobResult> {
   return new Promise((resolve, reject) => {
-    const child = fork(self, [JSON.stringify(job)], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    const child = fork(self, [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    child.send(job);
     let answer: Message | undefined;
     const onStop = () => child.kill("SIGINT");
     stop?.addEventListener("abort", onStop, { once: true });
@@ -123,7 +124,7 @@ async function runJob(job: TrainingJob, stop: AbortSignal): Promise<TrainingJobR
   }
 }
 
-// The child's side: run the job given as the first argument, answer by IPC, exit.
+// The child's side: run the job the parent sends first, answer by IPC, exit.
 if (process.argv[1] && path.resolve(process.argv[1]) === self && process.send) {
   const controller = new AbortController();
   process.on("SIGINT", () => controller.abort());
@@ -134,10 +135,12 @@ if (process.argv[1] && path.resolve(process.argv[1]) === self && process.send) {
       if (!process.connected || !process.send) return done();
       process.send(message, () => done());
     });
-  runJob(JSON.parse(process.argv[2] ?? "{}") as TrainingJob, controller.signal)
-    .then((result) => send({ ok: true, result }))
-    .catch((error: unknown) =>
-      send({ ok: false, message: error instanceof Error ? error.message : String(error) }),
-    )
-    .finally(() => process.exit(0));
+  process.once("message", (job) => {
+    runJob(job as TrainingJob, controller.signal)
+      .then((result) => send({ ok: true, result }))
+      .catch((error: unknown) =>
+        send({ ok: false, message: error instanceof Error ? error.message : String(error) }),
+      )
+      .finally(() => process.exit(0));
+  });
 }
