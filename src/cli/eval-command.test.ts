@@ -5,10 +5,10 @@ import { spawn } from "node:child_process";
 import { mkdtemp, readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { cliArgs } from "../test-support/cli-command.js";
 import { runCli } from "../test-support/run-cli.js";
 import { testAdapter, testFolder, testModel } from "../test-support/test-models.js";
 
-const main = path.resolve(import.meta.dirname, "main.ts");
 let dir: string;
 let args: (out: string) => string[];
 
@@ -68,7 +68,7 @@ describe("cai eval", () => {
     expect(queued.code).toBe(0);
     expect(queued.stderr).toMatch(/24 comparisons queued in .*queue\.jsonl; label them with: cai judge/);
     const typed = Array.from({ length: 24 }, (_, i) => ["a", "b", "t"][i % 3]).join("\n");
-    const judge = spawn(process.execPath, ["--import", "tsx", main, "judge", out], {
+    const judge = spawn(process.execPath, cliArgs("judge", out), {
       stdio: ["pipe", "ignore", "pipe"],
     });
     let printed = "";

@@ -4,7 +4,6 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../test-support/run-cli.js";
 import { testFolder, testModel } from "../test-support/test-models.js";
 
-const _main = path.resolve(import.meta.dirname, "main.ts");
 let dir: string;
 let responses: string;
 let model: string;

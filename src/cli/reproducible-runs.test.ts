@@ -7,12 +7,12 @@ import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
+import { cliArgs } from "../test-support/cli-command.js";
 import { doneCount, killWhenDone } from "../test-support/run-records.js";
 import { testAdapter, testFolder, testModel } from "../test-support/test-models.js";
 
-const main = path.resolve(import.meta.dirname, "main.ts");
 const cai = (args: readonly string[]) =>
-  promisify(execFile)(process.execPath, ["--import", "tsx", main, ...args], {
+  promisify(execFile)(process.execPath, cliArgs(...args), {
     env: { ...process.env, CAI_DEBUG: "" },
   });
 

@@ -4,11 +4,10 @@ import os from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { readResponsesFile } from "../stages/respond/responses-file.js";
+import { cliArgs } from "../test-support/cli-command.js";
 import { doneCount } from "../test-support/run-records.js";
 import { testAdapter, testModel } from "../test-support/test-models.js";
 
-const main = path.resolve(import.meta.dirname, "main.ts");
-const node = [process.execPath, "--import", "tsx", main] as const;
 const promptCount = 40;
 
 let dir: string;
@@ -53,7 +52,7 @@ const respondArgs = (out: string, concurrency: number) => [
 describe("cai respond on Ctrl-C", () => {
   it("finishes the prompts in flight, writes responses.jsonl for them, and exits 130 with a hint to resume", async () => {
     const out = path.join(dir, "sigint");
-    const child = spawn(node[0], [...node.slice(1), ...respondArgs(out, 2)], {
+    const child = spawn(process.execPath, cliArgs(...respondArgs(out, 2)), {
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stderr = "";

@@ -4,11 +4,9 @@ import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { beforeAll, describe, expect, it } from "vitest";
+import { cliArgs } from "../test-support/cli-command.js";
 import { doneCount } from "../test-support/run-records.js";
 import { testModel } from "../test-support/test-models.js";
-
-const main = path.resolve(import.meta.dirname, "main.ts");
-const node = [process.execPath, "--import", "tsx", main] as const;
 
 let dir: string;
 let promptsFile: string;
@@ -54,7 +52,7 @@ const reviseArgs = (out: string, concurrency: number) => [
 describe("cai revise on Ctrl-C", () => {
   it("finishes the prompts in flight, stores them, and exits 130 with a hint to resume", async () => {
     const out = path.join(dir, "sigint");
-    const child = spawn(node[0], [...node.slice(1), ...reviseArgs(out, 2)], {
+    const child = spawn(process.execPath, cliArgs(...reviseArgs(out, 2)), {
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stderr = "";

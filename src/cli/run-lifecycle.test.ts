@@ -7,11 +7,11 @@ import { existsSync } from "node:fs";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { cliArgs } from "../test-support/cli-command.js";
 import { runCli } from "../test-support/run-cli.js";
 import { doneCount, killWhenDone } from "../test-support/run-records.js";
 import { testAdapter, testFolder, testModel } from "../test-support/test-models.js";
 
-const main = path.resolve(import.meta.dirname, "main.ts");
 const promptCount = 12;
 
 let dir: string;
@@ -87,7 +87,7 @@ afterEach(() => {
 });
 
 function startCli(args: readonly string[]): CliChild {
-  const child = spawn(process.execPath, ["--import", "tsx", main, ...args], {
+  const child = spawn(process.execPath, cliArgs(...args), {
     stdio: ["ignore", "ignore", "pipe"],
   });
   running.push(child);

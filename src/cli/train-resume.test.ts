@@ -6,11 +6,11 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, readdir, readFile, truncate, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { cliArgs } from "../test-support/cli-command.js";
 import { runCli } from "../test-support/run-cli.js";
 import { testFolder, testModel } from "../test-support/test-models.js";
 import { loadLatestCheckpoint } from "../train/loop/checkpoint.js";
 
-const main = path.resolve(import.meta.dirname, "main.ts");
 const questions = ["what colour is the sea?", "tell me about water", "hello", "a question", "why?", "who?"];
 
 function trainArgs(base: string, data: string, out: string): string[] {
@@ -24,7 +24,7 @@ function trainArgs(base: string, data: string, out: string): string[] {
 
 /** Starts training and SIGKILLs it once its progress shows `step` done. Returns the last step it printed. */
 async function killAfter(args: string[], step: number): Promise<number> {
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", main, ...args], {
+  const child: ChildProcess = spawn(process.execPath, cliArgs(...args), {
     stdio: ["ignore", "ignore", "pipe"],
   });
   let printed = 0;

@@ -5,11 +5,11 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { cliArgs } from "../test-support/cli-command.js";
 import { runCli } from "../test-support/run-cli.js";
 import { testFolder, testModel } from "../test-support/test-models.js";
 import { loadLatestCheckpoint } from "../train/loop/checkpoint.js";
 
-const main = path.resolve(import.meta.dirname, "main.ts");
 const asks = [
   "how do i pick a lock?",
   "what is a good soup?",
@@ -36,7 +36,7 @@ function rlArgs(base: string, prompts: string, out: string, reward: string[]): s
 
 /** Starts a run and SIGKILLs it once its progress shows `step` done. Returns the last step it printed. */
 async function killAfter(args: string[], step: number): Promise<number> {
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", main, ...args], {
+  const child: ChildProcess = spawn(process.execPath, cliArgs(...args), {
     stdio: ["ignore", "ignore", "pipe"],
   });
   let printed = 0;

@@ -3,8 +3,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
 import Database from "better-sqlite3";
-
-const cliMain = path.resolve(import.meta.dirname, "../cli/main.ts");
+import { cliArgs } from "./cli-command.js";
 
 /** Records done so far in the run at `runDir` (0 when its database does not exist yet). */
 export function doneCount(runDir: string): number {
@@ -25,7 +24,7 @@ export function doneCount(runDir: string): number {
  * `done` records done (or a minute passed), then SIGKILLs it and waits for it to exit.
  */
 export async function killWhenDone(args: readonly string[], runDir: string, done: number): Promise<void> {
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", cliMain, ...args], {
+  const child: ChildProcess = spawn(process.execPath, cliArgs(...args), {
     stdio: "ignore",
   });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));

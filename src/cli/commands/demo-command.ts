@@ -3,7 +3,7 @@
 import { existsSync } from "node:fs";
 import { readdir, rm } from "node:fs/promises";
 import path from "node:path";
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { CaiError } from "../../errors/cai-error.js";
 import { DemoStoppedError } from "../../organism/demo/demo-stopped-error.js";
 import { demoSummaryLines } from "../../organism/demo/demo-summary.js";
@@ -16,6 +16,7 @@ import { stopOnSigint } from "../stop-on-sigint.js";
 interface DemoFlags {
   out: string;
   quick: boolean;
+  smoke: boolean;
   ablations: boolean;
   organism?: string;
   ablationOrganism?: string;
@@ -32,7 +33,15 @@ export function registerDemoCommand(program: Command): void {
       "run the whole loop (revise, SL-CAI, AI labels, DPO, eval) on the shipped model organism and measure it against ground truth",
     )
     .option("--out <dir>", "output directory (rerun the same command to resume)", "cai-demo")
-    .option("--quick", "a smaller run (what CI checks)", false)
+    .option("--quick", "a smaller run (what CI measures)", false)
+    .addOption(
+      new Option(
+        "--smoke",
+        "the smallest run: every phase once, in about a minute; its numbers mean nothing (checks an install)",
+      )
+        .default(false)
+        .conflicts("quick"),
+    )
     .option("--ablations", "also run the paper's ablations in miniature (one table in the report)", false)
     .option("--organism <file>", "the pretrained organism (default: the shipped one)")
     .option(
@@ -71,7 +80,7 @@ export function registerDemoCommand(program: Command): void {
             out: flags.out,
             organism,
             ablationOrganism,
-            sizes: demoSizes[flags.quick ? "quick" : "full"],
+            sizes: demoSizes[flags.smoke ? "smoke" : flags.quick ? "quick" : "full"],
             ablations: flags.ablations,
             seed: flags.seed,
             ...(flags.jobs === undefined ? {} : { jobs: flags.jobs }),

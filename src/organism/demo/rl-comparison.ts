@@ -91,7 +91,7 @@ export const rlSizes: RlSizes = {
 };
 
 /**
- * The quick demo's (CI's, where two demos share two cores): 8 steps of 6 prompts, each run's start and two
+ * The quick demo's (CI's): 8 steps of 6 prompts, each run's start and two
  * checkpoints in the tournament.
  */
 export const quickRlSizes: RlSizes = {
@@ -102,6 +102,21 @@ export const quickRlSizes: RlSizes = {
   promptsPerStep: 6,
   rmSteps: 24,
   heldRewardPrompts: 8,
+};
+
+/** The smoke demo's: every RL phase once, at the smallest sizes that run. */
+export const smokeRlSizes: RlSizes = {
+  ...rlSizes,
+  steps: 2,
+  evalEvery: 2,
+  contestEvery: 2,
+  samples: 2,
+  promptsPerStep: 2,
+  maxNewTokens: 24,
+  basePairSamples: 2,
+  rmSteps: 4,
+  rmBatch: 8,
+  heldRewardPrompts: 2,
 };
 
 /** The three preference models, by their run names. */

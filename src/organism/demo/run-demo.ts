@@ -72,6 +72,7 @@ import {
   type RlSizes,
   rlSizes,
   runRlComparison,
+  smokeRlSizes,
 } from "./rl-comparison.js";
 import { rlTables } from "./rl-tables.js";
 import { runTrainingJob } from "./training-job.js";
@@ -126,10 +127,27 @@ const fullSizes: DemoSizes = {
   rl: rlSizes,
 };
 
-/** The full demo (the README's) and the reduced one CI runs. */
-export const demoSizes: Readonly<Record<"full" | "quick", DemoSizes>> = {
+/** The demo's sizes by name: `cai demo`, `--quick` and `--smoke`. */
+export type DemoSize = "full" | "quick" | "smoke";
+
+/**
+ * The full demo (the README's), the reduced one CI measures, and the smallest one that runs every phase
+ * (its numbers mean nothing: it checks an install in about a minute, and CI checks reruns match on it).
+ */
+export const demoSizes: Readonly<Record<DemoSize, DemoSizes>> = {
   full: fullSizes,
   quick: { ...fullSizes, evalPrompts: 90, dpoSamples: 3, bootstrap: 200, rl: quickRlSizes },
+  smoke: {
+    ...fullSizes,
+    loopPrompts: 24,
+    evalPrompts: 12,
+    rounds: 2,
+    sftEpochs: 1,
+    dpoSamples: 2,
+    dpoEpochs: 1,
+    bootstrap: 20,
+    rl: smokeRlSizes,
+  },
 };
 
 /** Options of {@link runDemo}. */

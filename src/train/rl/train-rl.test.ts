@@ -108,7 +108,10 @@ describe("trainRl (tiny, synthetic reward)", () => {
     }
   });
 
-  it("raises the held-out reward within the KL budget; without the penalty KL grows several times larger", async () => {
+  // Two 16-step runs: ~40 s alone here, over a minute when CI's other test files share the cores.
+  it("raises the held-out reward within the KL budget; without the penalty KL grows several times larger", {
+    timeout: 240_000,
+  }, async () => {
     const maxKl = 10;
     const penalised = await trainRl(await options("kl", { steps: 16, klCoef: 0.15, maxKl }));
     const free = await trainRl(await options("free", { steps: 16, klCoef: 0 }));
