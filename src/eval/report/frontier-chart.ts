@@ -2,10 +2,10 @@
 // per model with its 95% interval on both axes. Declared in vega-lite, compiled to vega and rendered to SVG
 // in Node (no browser, no canvas), then rasterised to PNG with resvg.
 import { Resvg } from "@resvg/resvg-js";
-import { parse, View } from "vega";
-import { compile, type TopLevelSpec } from "vega-lite";
+import type { TopLevelSpec } from "vega-lite";
 import type { EvalAxis } from "../rubrics.js";
 import { type AxisReport, baselineOf, type EvalReportData, judgeName } from "./report-data.js";
+import { vegaLiteSvg } from "./vega-svg.js";
 
 /**
  * Colours of the models' markers and interval bars, in model order (Tableau 10); the tenth model onward
@@ -275,12 +275,7 @@ export async function frontierSvg(
   data: EvalReportData,
   source: FrontierSource = judgeFrontier(data),
 ): Promise<string> {
-  const view = new View(parse(compile(frontierSpec(data, source)).spec), { renderer: "none" });
-  try {
-    return await view.toSVG();
-  } finally {
-    view.finalize();
-  }
+  return vegaLiteSvg(frontierSpec(data, source));
 }
 
 /** The SVG rasterised to a PNG {@link frontierPngWidth} pixels wide on a white background. */

@@ -1,9 +1,9 @@
 // Training curves — a run's numbers per step (loss; for RL also the reward, the KL and the held-out reward)
 // as one small chart per quantity, stacked, each with its own y scale. Declared in vega-lite and rendered to
 // SVG in Node, as the frontier chart is; `cai train` writes it beside the run's checkpoints.
-import { parse, View } from "vega";
-import { compile, type TopLevelSpec } from "vega-lite";
+import type { TopLevelSpec } from "vega-lite";
 import type { TrainStepRecord } from "../../train/loop/checkpoint.js";
+import { vegaLiteSvg } from "./vega-svg.js";
 
 /** Which of a step record's numbers to draw, and under which title, in order. */
 export interface CurveSeries {
@@ -83,12 +83,5 @@ export async function trainingCurvesSvg(
   series: readonly CurveSeries[],
   title: string,
 ): Promise<string> {
-  const view = new View(parse(compile(trainingCurvesSpec(history, series, title)).spec), {
-    renderer: "none",
-  });
-  try {
-    return await view.toSVG();
-  } finally {
-    view.finalize();
-  }
+  return vegaLiteSvg(trainingCurvesSpec(history, series, title));
 }

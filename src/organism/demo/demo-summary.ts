@@ -16,7 +16,12 @@ function modelLine(m: DemoModelMeasures, width: number): string {
 /** The summary lines. */
 export function demoSummaryLines(summary: DemoSummary): string[] {
   const width = Math.max(
-    ...[...summary.models, ...summary.controls, ...summary.ablations].map((m) => m.name.length),
+    ...[
+      ...summary.models,
+      ...summary.controls,
+      ...summary.ablations,
+      ...(summary.rlAblations?.models ?? []),
+    ].map((m) => m.name.length),
   );
   const elo = (axes: NonNullable<DemoSummary["report"]["groundTruth"]>["axes"]) =>
     (["helpfulness", "harmlessness"] as const).map(
@@ -39,6 +44,29 @@ export function demoSummaryLines(summary: DemoSummary): string[] {
     ...summary.controls.map((m) => `  ${modelLine(m, width)}`),
     ...(summary.ablations.length > 0
       ? ["Ablations:", ...summary.ablations.map((m) => `  ${modelLine(m, width)}`)]
+      : []),
+    ...(summary.rlAblations
+      ? [
+          "RL ablations (final checkpoints):",
+          ...summary.rlAblations.models.map((m) => `  ${modelLine(m, width)}`),
+          ...summary.rlAblations.preferenceModels.map(
+            (pm) =>
+              `  ${pm.name} preference model, held-out accuracy (helpfulness / harmlessness): ${pm.heldAccuracy ? `${pct(pm.heldAccuracy.helpfulness).trim()} / ${pct(pm.heldAccuracy.harmlessness).trim()}` : "–"}`,
+          ),
+          `  over-optimisation (step: √KL, proxy, gold): ${[
+            ...new Set(summary.rlAblations.overoptimisation.map((p) => p.run)),
+          ]
+            .map(
+              (run) =>
+                `${run} ${summary.rlAblations?.overoptimisation
+                  .filter((p) => p.run === run)
+                  .map(
+                    (p) => `${p.step}: ${p.sqrtKl.toFixed(2)}, ${p.proxy.toFixed(2)}, ${p.gold.toFixed(2)}`,
+                  )
+                  .join("; ")}`,
+            )
+            .join(" | ")}`,
+        ]
       : []),
     `Critique accuracy: ${pct(summary.critique.organism)} (ethics-only verbs ${pct(summary.critique.ethicsOnly)}; organism without ethics text ${pct(summary.critique.ablation)})`,
     `AI labels agreeing with ground truth: ${pct(summary.labelAgreement)} of ${summary.labelAgreement.n} red-team pairs ground truth decides ` +

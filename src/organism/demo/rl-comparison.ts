@@ -120,7 +120,7 @@ export const smokeRlSizes: RlSizes = {
 };
 
 /** The three preference models, by their run names. */
-export type PreferenceModelName = "rlhf-helpful" | "rlhf-hh" | "rl-cai";
+export type PreferenceModelName = "rlhf-helpful" | "rlhf-hh" | "rl-cai" | "rl-cai-hard";
 
 /** What a preference model learned from, and how it ranks held-out answers by ground truth. */
 export interface PreferenceModelMeasures {
@@ -184,8 +184,15 @@ export interface RlComparisonInput {
   readonly stop?: AbortSignal;
 }
 
+/** A preference model's data: its labels' counts and sources, and the preference file it trains on. */
+export type PreferenceData = Omit<PreferenceModelMeasures, "dir" | "heldAccuracy"> & {
+  readonly data: string;
+};
+
 /** What the comparison produced. */
 export interface RlComparison {
+  /** Each preference model's data, as {@link trainPreferenceModel} takes it. */
+  readonly preferenceData: readonly PreferenceData[];
   readonly preferenceModels: readonly PreferenceModelMeasures[];
   readonly runs: readonly RlRunResult[];
 }
@@ -297,7 +304,7 @@ export async function runRlComparison(input: RlComparisonInput): Promise<RlCompa
         wrong: helpWrong + aiWrong,
       },
     ];
-    const measures: Array<Omit<PreferenceModelMeasures, "dir"> & { data: string }> = [];
+    const measures: PreferenceData[] = [];
     for (const spec of specs) {
       const file = path.join(dir, `pm-${spec.name}`, "preferences.jsonl");
       await writeJsonLines(file, spec.rows);
@@ -315,102 +322,148 @@ export async function runRlComparison(input: RlComparisonInput): Promise<RlCompa
 
   // The jobs — three preference models, four RL runs — each in a child process, `jobs` at a time; a run
   // starts when its preference model is done.
-  const slots = new JobSlots(Math.max(1, input.jobs));
-  // A phase's time is its job's, not its wait for a slot.
-  const job = <T>(name: string, run: () => Promise<T>) => slots.run(() => phases.run(name, run));
-  const trainPm = ({ data: file, ...pm }: (typeof data)[number]) =>
-    job(`rl: preference model ${pm.name}`, async (): Promise<PreferenceModelMeasures> => {
-      const done = await runTrainingJob(
-        {
-          kind: "rm",
-          options: {
-            base: input.organism,
-            data: file,
-            out: path.dirname(file),
-            rank: sizes.rank,
-            alpha: 2 * sizes.rank,
-            lr: sizes.rmLr,
-            batchSize: sizes.rmBatch,
-            steps: sizes.rmSteps,
-            seed,
-            resume: true,
-          },
-        },
-        input.stop,
-      );
-      return { ...pm, dir: done.kind === "rm" ? done.output : "" };
-    });
-
-  const prompts: RlPrompt[] = input.prompts.map((p) => ({ id: p.id, messages: p.prompt }));
-  const run = (name: string, start: "base" | "sl-cai", reward: string, rewardOf: RlJobReward) =>
-    job(`rl: ${name}`, async (): Promise<RlRunResult> => {
-      const out = path.join(dir, name);
-      const done = await runTrainingJob(
-        {
-          kind: "rl",
-          reward: rewardOf,
-          options: {
-            base: start === "base" ? input.organism : input.slCai,
-            prompts,
-            evalPrompts: input.heldPrompts,
-            out,
-            samples: sizes.samples,
-            promptsPerStep: sizes.promptsPerStep,
-            steps: sizes.steps,
-            lr: sizes.lr,
-            klCoef: sizes.klCoef,
-            rank: sizes.rank,
-            alpha: 2 * sizes.rank,
-            maxNewTokens: sizes.maxNewTokens,
-            temperature: sizes.temperature,
-            evalEvery: sizes.evalEvery,
-            checkpointEvery: sizes.contestEvery,
-            seed,
-            threads: input.threads,
-            parallel: 4,
-            resume: existsSync(path.join(out, "checkpoints")),
-          },
-        },
-        input.stop,
-      );
-      if (done.kind !== "rl") throw new RangeError("an RL job answered with no RL result");
-      const result = done.result;
-      return {
-        name,
-        start: start === "base" ? "base" : input.slCaiName,
-        startModel: result.startModel,
-        reward,
-        checkpoints: result.evaluations
-          .filter((e) => e.step > 0 && e.step % sizes.contestEvery === 0)
-          .map((e) => ({
-            step: e.step,
-            adapter: path.join(out, "adapters", `policy-step${String(e.step).padStart(6, "0")}.gguf`),
-          })),
-        evaluations: result.evaluations,
-        history: result.history,
-      };
-    });
+  const jobs = rlJobs(input);
   const pmRun = async (index: number, name: string, start: "base" | "sl-cai") => {
-    const pm = await trainPm(data[index] as (typeof data)[number]);
-    return { pm, run: await run(name, start, pm.name, { pm: pm.dir }) };
+    const pm = await trainPreferenceModel(jobs, data[index] as PreferenceData);
+    return { pm, run: await rlRun(jobs, { name, start, reward: pm.name, rewardOf: { pm: pm.dir } }) };
   };
   const [[helpfulOnly, hh, cai, direct]] = await Promise.all([
     Promise.all([
       pmRun(0, "rlhf-helpful", "base"),
       pmRun(1, "rlhf-hh", "base"),
       pmRun(2, "rl-cai", "sl-cai"),
-      run("d-rlaif", "sl-cai", "judge", {
-        judge: `llama:${input.organism}`,
-        constitution: input.constitutionFile,
-        threads: input.threads,
+      rlRun(jobs, {
+        name: "d-rlaif",
+        start: "sl-cai",
+        reward: "judge",
+        rewardOf: {
+          judge: `llama:${input.organism}`,
+          constitution: input.constitutionFile,
+          threads: input.threads,
+        },
       }),
     ]),
     input.alongsideJobs?.(),
   ]);
   return {
+    preferenceData: data,
     preferenceModels: [helpfulOnly.pm, hh.pm, cai.pm],
     runs: [helpfulOnly.run, hh.run, cai.run, direct],
   };
+}
+
+/** How the comparison's (and the ablations') jobs are run: their inputs, and slots for `jobs` at a time. */
+export interface RlJobs {
+  readonly input: RlComparisonInput;
+  /** The comparison's directory (`out/rl`). */
+  readonly dir: string;
+  readonly prompts: readonly RlPrompt[];
+  /** Runs `run` as the demo phase `name` once a slot is free (a phase's time is its job's, not its wait). */
+  readonly job: <T>(name: string, run: () => Promise<T>) => Promise<T>;
+}
+
+/** Jobs over `input`, `input.jobs` at a time. */
+export function rlJobs(input: RlComparisonInput): RlJobs {
+  const slots = new JobSlots(Math.max(1, input.jobs));
+  return {
+    input,
+    dir: path.join(input.out, "rl"),
+    prompts: input.prompts.map((p) => ({ id: p.id, messages: p.prompt })),
+    job: (name, run) => slots.run(() => input.phases.run(name, run)),
+  };
+}
+
+/** Trains a preference model on its data (`cai train rm`, in a child process). */
+export function trainPreferenceModel(
+  jobs: RlJobs,
+  { data: file, ...pm }: PreferenceData,
+): Promise<PreferenceModelMeasures> {
+  const { sizes, seed } = jobs.input;
+  return jobs.job(`rl: preference model ${pm.name}`, async (): Promise<PreferenceModelMeasures> => {
+    const done = await runTrainingJob(
+      {
+        kind: "rm",
+        options: {
+          base: jobs.input.organism,
+          data: file,
+          out: path.dirname(file),
+          rank: sizes.rank,
+          alpha: 2 * sizes.rank,
+          lr: sizes.rmLr,
+          batchSize: sizes.rmBatch,
+          steps: sizes.rmSteps,
+          seed,
+          resume: true,
+        },
+      },
+      jobs.input.stop,
+    );
+    return { ...pm, dir: done.kind === "rm" ? done.output : "" };
+  });
+}
+
+/** One RL run: its name (and directory), start model, reward, and what differs from the shared settings. */
+export interface RlRunSpec {
+  readonly name: string;
+  readonly start: "base" | "sl-cai";
+  /** The reward's name: a preference model's, or `judge`. */
+  readonly reward: string;
+  readonly rewardOf: RlJobReward;
+  /** Default: the sizes' KL coefficient. */
+  readonly klCoef?: number;
+}
+
+/** Runs an RL run (`cai train rl`, in a child process; resumed where its checkpoints are). */
+export function rlRun(jobs: RlJobs, spec: RlRunSpec): Promise<RlRunResult> {
+  const { input } = jobs;
+  const { sizes, seed } = input;
+  return jobs.job(`rl: ${spec.name}`, async (): Promise<RlRunResult> => {
+    const out = path.join(jobs.dir, spec.name);
+    const done = await runTrainingJob(
+      {
+        kind: "rl",
+        reward: spec.rewardOf,
+        options: {
+          base: spec.start === "base" ? input.organism : input.slCai,
+          prompts: jobs.prompts,
+          evalPrompts: input.heldPrompts,
+          out,
+          samples: sizes.samples,
+          promptsPerStep: sizes.promptsPerStep,
+          steps: sizes.steps,
+          lr: sizes.lr,
+          klCoef: spec.klCoef ?? sizes.klCoef,
+          rank: sizes.rank,
+          alpha: 2 * sizes.rank,
+          maxNewTokens: sizes.maxNewTokens,
+          temperature: sizes.temperature,
+          evalEvery: sizes.evalEvery,
+          checkpointEvery: sizes.contestEvery,
+          seed,
+          threads: input.threads,
+          parallel: 4,
+          resume: existsSync(path.join(out, "checkpoints")),
+        },
+      },
+      input.stop,
+    );
+    if (done.kind !== "rl") throw new RangeError("an RL job answered with no RL result");
+    const result = done.result;
+    return {
+      name: spec.name,
+      start: spec.start === "base" ? "base" : input.slCaiName,
+      startModel: result.startModel,
+      reward: spec.reward,
+      checkpoints: result.evaluations
+        .filter((e) => e.step > 0 && e.step % sizes.contestEvery === 0)
+        .map((e) => ({
+          step: e.step,
+          adapter: path.join(out, "adapters", `policy-step${String(e.step).padStart(6, "0")}.gguf`),
+        })),
+      evaluations: result.evaluations,
+      history: result.history,
+    };
+  });
 }
 
 /**

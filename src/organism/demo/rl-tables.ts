@@ -18,6 +18,17 @@ function elo(axes: Axes, axis: EvalAxis, name: string): string | null {
   return `${Math.round(r.elo)} [${Math.round(r.interval[0])}, ${Math.round(r.interval[1])}]`;
 }
 
+/** A model's ground-truth rates (harmful, helpful, over-refusal, off-format, in %) and a KL, for a row. */
+function behaviourCells(m: DemoModelMeasures | undefined, kl: number | undefined): Array<number | null> {
+  return [
+    pct(m?.behaviour.harmfulCompliance),
+    pct(m?.behaviour.helpfulCompliance),
+    pct(m?.behaviour.overRefusal),
+    pct(m?.behaviour.offFormat),
+    kl === undefined ? null : Math.round(100 * kl) / 100,
+  ];
+}
+
 /** The final checkpoint's contestant name of each run. */
 export function finalCheckpointName(run: Pick<RlRunResult, "name" | "checkpoints">): string {
   return `${run.name}@${run.checkpoints.at(-1)?.step ?? 0}`;
@@ -45,11 +56,7 @@ export function rlTables(
       name,
       start,
       source,
-      pct(m?.behaviour.harmfulCompliance),
-      pct(m?.behaviour.helpfulCompliance),
-      pct(m?.behaviour.overRefusal),
-      pct(m?.behaviour.offFormat),
-      kl === null ? null : Math.round(100 * kl) / 100,
+      ...behaviourCells(m, kl ?? undefined),
       elo(judges.truth, "harmlessness", name),
       elo(judges.truth, "helpfulness", name),
       elo(judges.organism, "harmlessness", name),
@@ -117,4 +124,53 @@ export function rlTables(
       }),
     },
   ];
+}
+
+/** The RL ablations' rows: each ablation run beside the run it changes one thing of. */
+const ablationRows: ReadonlyArray<{ readonly run: string; readonly change: string }> = [
+  { run: "rl-cai", change: "— (soft labels, KL coefficient as every run)" },
+  { run: "rl-cai-hard-labels", change: "preference model on hard labels (P(chosen) = 1)" },
+  { run: "rl-cai-kl0", change: "KL coefficient 0" },
+  { run: "d-rlaif", change: "— (judge: 1 principle, the harmlessness question)" },
+  { run: "d-rlaif-2-principles", change: "judge: 4 draws of 2 principles (+ the helpfulness question)" },
+];
+
+/** The RL ablations' table (`cai demo --ablations`): final checkpoints by ground truth, KL, the PM's accuracy. */
+export function rlAblationTable(
+  models: readonly DemoModelMeasures[],
+  runs: readonly RlRunResult[],
+  preferenceModels: readonly PreferenceModelMeasures[],
+): ReportTable {
+  const rows = ablationRows.flatMap(({ run: name, change }) => {
+    const run = runs.find((r) => r.name === name);
+    if (!run) return [];
+    const m = models.find((x) => x.name === finalCheckpointName(run));
+    const pm = preferenceModels.find((p) => p.name === run.reward);
+    const kl = run.history.at(-1)?.metrics?.kl;
+    return [
+      [
+        finalCheckpointName(run),
+        change,
+        ...behaviourCells(m, kl),
+        pct(pm?.heldAccuracy?.helpfulness),
+        pct(pm?.heldAccuracy?.harmlessness),
+      ],
+    ];
+  });
+  return {
+    title: "RL ablations (final checkpoints)",
+    note: "Each ablation run from SL-CAI with the comparison's prompts and settings, one thing changed, beside the run it changes (by ground truth on the held-out requests). KL: the last step's mean per answer to SL-CAI (nats). The preference model's held-out accuracy is over the tournament's answers, as in the preference-model table.",
+    columns: [
+      "model",
+      "what changes",
+      "harmful compliance %",
+      "helpful compliance %",
+      "over-refusal on look-alikes %",
+      "off-format %",
+      "KL",
+      "PM held-out accuracy, helpfulness %",
+      "PM held-out accuracy, harmlessness %",
+    ],
+    rows,
+  };
 }

@@ -23,7 +23,8 @@ import { samplePrinciple } from "../../constitution/sampling.js";
 import { turnRenderers } from "../../constitution/templates.js";
 import { readJsonLines, writeJsonLines } from "../../data/jsonl-file.js";
 import { evalReportData } from "../../eval/eval-report.js";
-import type { EvalReportData } from "../../eval/report/report-data.js";
+import { type OveroptimisationPoint, overoptimisationSvg } from "../../eval/report/overoptimisation-chart.js";
+import type { EvalReportData, ReportFigure } from "../../eval/report/report-data.js";
 import { writeReport } from "../../eval/report/report-html.js";
 import { rlCurveSeries, trainingCurvesSvg } from "../../eval/report/training-curves.js";
 import { type EvalPrompt, runEval } from "../../eval/run-eval.js";
@@ -64,17 +65,19 @@ import { DemoStoppedError } from "./demo-stopped-error.js";
 import { demoTables } from "./demo-tables.js";
 import { JobSlots } from "./job-slots.js";
 import { type RevisionQuality, revisionQuality } from "./revision-quality.js";
+import { overoptimisationPoints, runRlAblations } from "./rl-ablations.js";
 import {
   type PreferenceModelMeasures,
   preferenceModelAccuracy,
   quickRlSizes,
+  type RlComparisonInput,
   type RlRunResult,
   type RlSizes,
   rlSizes,
   runRlComparison,
   smokeRlSizes,
 } from "./rl-comparison.js";
-import { rlTables } from "./rl-tables.js";
+import { rlAblationTable, rlTables } from "./rl-tables.js";
 import { runTrainingJob } from "./training-job.js";
 import { type TruthPrompt, truthAxes } from "./truth-ratings.js";
 
@@ -217,9 +220,31 @@ export interface DemoSummary {
       }
     >;
   };
+  /**
+   * With `ablations`: RL-CAI on hard labels and without the KL penalty, d-RLAIF with two principles —
+   * their final checkpoints by ground truth, the hard-label preference model, and the over-optimisation
+   * curves of RL-CAI with and without the penalty.
+   */
+  readonly rlAblations: {
+    readonly models: readonly DemoModelMeasures[];
+    readonly preferenceModels: readonly PreferenceModelMeasures[];
+    readonly runs: DemoSummary["rl"]["runs"];
+    readonly overoptimisation: readonly OveroptimisationPoint[];
+  } | null;
   readonly report: EvalReportData;
   readonly reportHtml: string;
   readonly seconds: Readonly<Record<string, number>>;
+}
+
+/** An RL run as the summary keeps it: per step, its KL and score. */
+function runSummary({ name, start, reward, history }: RlRunResult): DemoSummary["rl"]["runs"][number] {
+  return {
+    name,
+    start,
+    reward,
+    kl: history.map((r) => r.metrics?.kl ?? Number.NaN),
+    score: history.map((r) => r.metrics?.score ?? Number.NaN),
+  };
 }
 
 /** The SFT rows of revised records, sorted by id as `cai export` writes them. */
@@ -581,7 +606,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
 
     // RL-CAI against RLHF: three preference models and four RL runs (see rl-comparison.ts).
     const slName = `sl-cai-r${sizes.rounds}`;
-    const rl = await runRlComparison({
+    const rlInput: RlComparisonInput = {
       out,
       phases,
       sizes: sizes.rl,
@@ -600,9 +625,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         .map((r, i) => ({ id: `eval-${String(i).padStart(4, "0")}`, messages: requestMessages(r) })),
       threads: options.threads ?? 1,
       jobs,
-      alongsideJobs: runControls,
       ...(options.stop ? { stop: options.stop } : {}),
-    });
+    };
+    const rl = await runRlComparison({ ...rlInput, alongsideJobs: runControls });
     stopped();
 
     // The tournament: every model answers the held-out requests; the organism judges every pair.
@@ -685,61 +710,82 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     });
 
     // The paper's ablations, in miniature: each changes one thing of the loop and is measured the same way.
-    const ablations = options.ablations
-      ? await phases.run("ablations", async () => {
-          const sftOf = (records: readonly RevisedRecord[]) => sftRows([...records, ...helpful]);
-          const variant = (input: ConstitutionInput) =>
-            parseConstitution(stringify(input), "constitution variant");
-          const onePrinciple = variant(organismConstitution(["any"]));
-          const withExample = variant({
-            ...organismConstitution(),
-            examples: { critique: [fewShotExample()] },
-          });
-          const runs: Array<{ name: string; model: string }> = [];
-          const general = await revise("ablation-one-principle", options.organism, {
-            constitution: onePrinciple,
-          });
-          runs.push({
-            name: "one general principle",
-            ...(await sft("ablation-one-principle-sft", sftOf(readRevisedRecords(general)))),
-          });
-          // One round, on the prompts that fit: with the example in every turn, some critiques or revisions
-          // outgrow the organism's 256-token context (48 of 267 prompts on the shipped organism; most of
-          // them over four rounds). Compare it with SL-CAI after one round.
-          const fewShot = await revise("ablation-few-shot", options.organism, {
-            constitution: withExample,
-            rounds: 1,
-            tolerateFailures: true,
-          });
-          const fewShotRecords = readRevisedRecords(fewShot);
-          runs.push({
-            name: `one few-shot example, 1 round (${fewShotRecords.length} of ${redTeam.length} prompts fit the context)`,
-            ...(await sft("ablation-few-shot-sft", sftOf(fewShotRecords))),
-          });
-          const direct = await revise("ablation-direct", options.organism, { critique: false });
-          runs.push({
-            name: "direct revision (no critique)",
-            ...(await sft("ablation-direct-sft", sftOf(readRevisedRecords(direct)))),
-          });
-          const hard = path.join(out, "dpo", "preferences-hard.jsonl");
-          const rows = (await readJsonLines(preferences)).map(({ value }) => ({
-            ...(value as object),
-            p_chosen: 1,
-          }));
-          await writeJsonLines(hard, rows);
-          const hardDpo = await dpoRun("ablation-dpo-hard", hard);
-          const measured: Array<{ name: string; responses: string[] }> = [];
-          for (const run of runs)
-            measured.push({
-              name: run.name,
-              responses: await answers((await model(run.model)).model, held, 48),
-            });
+    const mainAblations = async () =>
+      phases.run("ablations", async () => {
+        const sftOf = (records: readonly RevisedRecord[]) => sftRows([...records, ...helpful]);
+        const variant = (input: ConstitutionInput) =>
+          parseConstitution(stringify(input), "constitution variant");
+        const onePrinciple = variant(organismConstitution(["any"]));
+        const withExample = variant({
+          ...organismConstitution(),
+          examples: { critique: [fewShotExample()] },
+        });
+        const runs: Array<{ name: string; model: string }> = [];
+        const general = await revise("ablation-one-principle", options.organism, {
+          constitution: onePrinciple,
+        });
+        runs.push({
+          name: "one general principle",
+          ...(await sft("ablation-one-principle-sft", sftOf(readRevisedRecords(general)))),
+        });
+        // One round, on the prompts that fit: with the example in every turn, some critiques or revisions
+        // outgrow the organism's 256-token context (48 of 267 prompts on the shipped organism; most of
+        // them over four rounds). Compare it with SL-CAI after one round.
+        const fewShot = await revise("ablation-few-shot", options.organism, {
+          constitution: withExample,
+          rounds: 1,
+          tolerateFailures: true,
+        });
+        const fewShotRecords = readRevisedRecords(fewShot);
+        runs.push({
+          name: `one few-shot example, 1 round (${fewShotRecords.length} of ${redTeam.length} prompts fit the context)`,
+          ...(await sft("ablation-few-shot-sft", sftOf(fewShotRecords))),
+        });
+        const direct = await revise("ablation-direct", options.organism, { critique: false });
+        runs.push({
+          name: "direct revision (no critique)",
+          ...(await sft("ablation-direct-sft", sftOf(readRevisedRecords(direct)))),
+        });
+        const hard = path.join(out, "dpo", "preferences-hard.jsonl");
+        const rows = (await readJsonLines(preferences)).map(({ value }) => ({
+          ...(value as object),
+          p_chosen: 1,
+        }));
+        await writeJsonLines(hard, rows);
+        const hardDpo = await dpoRun("ablation-dpo-hard", hard);
+        const measured: Array<{ name: string; responses: string[] }> = [];
+        for (const run of runs)
           measured.push({
-            name: "DPO on hard labels",
-            responses: await answers((await model(slFinal, hardDpo.adapter)).model, held, 48),
+            name: run.name,
+            responses: await answers((await model(run.model)).model, held, 48),
           });
+        measured.push({
+          name: "DPO on hard labels",
+          responses: await answers((await model(slFinal, hardDpo.adapter)).model, held, 48),
+        });
+        return measured;
+      });
+    // The RL ablations train in child processes while the loop's ablations run in this one.
+    const [ablations, rlAblations] = options.ablations
+      ? await Promise.all([mainAblations(), runRlAblations(rlInput, rl)])
+      : [[], undefined];
+    stopped();
+    const rlAblationMeasured = rlAblations
+      ? await phases.run("rl ablations: responses", async () => {
+          const measured: Array<{ name: string; responses: string[] }> = [];
+          for (const run of rlAblations.runs) {
+            const last = run.checkpoints.at(-1);
+            if (!last) continue;
+            const { model: policy } = await model(run.startModel, last.adapter);
+            measured.push({ name: `${run.name}@${last.step}`, responses: await answers(policy, held, 48) });
+          }
           return measured;
         })
+      : [];
+    const rlAblationModels = rlAblations
+      ? await phases.run("rl ablations: preference model accuracy", () =>
+          preferenceModelAccuracy([rlAblations.preferenceModel], held, requestMessages, responses),
+        )
       : [];
 
     // The report: cai eval's, with the ground-truth frontier and the organism's tables.
@@ -753,6 +799,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     );
     const controlMeasures = controls.map((c) => measuresOf(c.name, held, c.responses));
     const ablationMeasures = ablations.map((c) => measuresOf(c.name, held, c.responses));
+    const rlAblationMeasures = rlAblationMeasured.map((c) => measuresOf(c.name, held, c.responses));
+    const rewardHeld = held.slice(0, sizes.rl.heldRewardPrompts);
+    const overoptimisation = rlAblations
+      ? [rl.runs.find((r) => r.name === "rl-cai"), rlAblations.runs[1]].flatMap((run) =>
+          run ? overoptimisationPoints(run, rewardHeld) : [],
+        )
+      : [];
     const truthPrompts: TruthPrompt[] = held.map((request, i) => ({
       request,
       kind: promptKind(request),
@@ -777,6 +830,27 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       phases.seconds,
       slName,
     );
+    const curves = await Promise.all(
+      rl.runs.map(async (run) => ({
+        title: `Training curves: ${run.name}`,
+        note: `RL from ${run.start}, rewarded by ${run.reward === "judge" ? "the organism as judge" : `the ${run.reward} preference model`}: the reward of the sampled answers, their KL to the start model, the held-out reward of greedy answers, the entropy and the share of clipped tokens, per step.`,
+        svg: await trainingCurvesSvg(run.history, rlCurveSeries, run.name),
+      })),
+    );
+    const figures: ReportFigure[] = [];
+    if (overoptimisation.length > 0)
+      figures.push({
+        title: "Reward over-optimisation: RL-CAI with and without the KL penalty",
+        note: `Along each run, at its held-out evaluations (${rewardHeld.length} held-out requests, greedy answers): the rl-cai preference model's reward, which the policy is optimised against (the proxy), and ground truth's, which it never sees (the gold: the share of answers that refuse harm or give the right help), against √KL of that step's rollouts to SL-CAI. Optimising a proxy too far raises it while the gold turns down; the KL penalty is what holds the policy where the two agree.`,
+        svg: await overoptimisationSvg(
+          overoptimisation,
+          {
+            proxy: "proxy: the preference model's held-out reward",
+            gold: "gold: ground truth's share of right answers",
+          },
+          "Reward over-optimisation",
+        ),
+      });
     const report: EvalReportData = {
       ...judged,
       groundTruth: { judge: "ground truth (the world's exact judge)", axes: truth },
@@ -787,14 +861,17 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
           organism: judged.axes,
         }),
         ...rest,
+        ...(rlAblations
+          ? [
+              rlAblationTable(
+                [...models, ...rlAblationMeasures],
+                [...rl.runs, ...rlAblations.runs],
+                [...preferenceModels, ...rlAblationModels],
+              ),
+            ]
+          : []),
       ],
-      figures: await Promise.all(
-        rl.runs.map(async (run) => ({
-          title: `Training curves: ${run.name}`,
-          note: `RL from ${run.start}, rewarded by ${run.reward === "judge" ? "the organism as judge" : `the ${run.reward} preference model`}: the reward of the sampled answers, their KL to the start model, the held-out reward of greedy answers, the entropy and the share of clipped tokens, per step.`,
-          svg: await trainingCurvesSvg(run.history, rlCurveSeries, run.name),
-        })),
-      ),
+      figures: [...curves, ...figures],
     };
     const written = await writeReport(path.join(out, "report"), report);
     const measured = {
@@ -808,14 +885,16 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       revisions,
       rl: {
         preferenceModels,
-        runs: rl.runs.map(({ name, start, reward, history }) => ({
-          name,
-          start,
-          reward,
-          kl: history.map((r) => r.metrics?.kl ?? Number.NaN),
-          score: history.map((r) => r.metrics?.score ?? Number.NaN),
-        })),
+        runs: rl.runs.map(runSummary),
       },
+      rlAblations: rlAblations
+        ? {
+            models: rlAblationMeasures,
+            preferenceModels: rlAblationModels,
+            runs: rlAblations.runs.map(runSummary),
+            overoptimisation,
+          }
+        : null,
     };
     await writeFile(path.join(out, "summary.json"), `${JSON.stringify(measured, null, 2)}\n`);
     return {

@@ -18,7 +18,13 @@ import { type TrainSftOptions, trainSft } from "../../train/train-sft.js";
 /** The reward of an RL job: a preference model's directory, or a llama.cpp judge under a constitution. */
 export type RlJobReward =
   | { readonly pm: string }
-  | { readonly judge: string; readonly constitution: string; readonly threads: number };
+  | {
+      readonly judge: string;
+      readonly constitution: string;
+      readonly threads: number;
+      /** Comparison principles drawn per pair (default 1). */
+      readonly principles?: number;
+    };
 
 /** A job: the options of `trainSft`, `trainRewardModel` or `trainRl` (without what cannot cross a process). */
 export type TrainingJob =
@@ -90,7 +96,12 @@ async function rewardOf(reward: RlJobReward): Promise<{ source: RewardSource; cl
     llama: { threads: reward.threads, gpu: false, parallel: 4, contextSize: 512 },
   });
   return {
-    source: judgeRewardSource({ judge, constitution, constitutionHash: constitutionHash(constitution) }),
+    source: judgeRewardSource({
+      judge,
+      constitution,
+      constitutionHash: constitutionHash(constitution),
+      ...(reward.principles === undefined ? {} : { principles: reward.principles }),
+    }),
     close: async () => {
       await judge.close?.();
     },

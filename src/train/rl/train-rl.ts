@@ -182,6 +182,8 @@ export interface RlEvaluation {
   readonly topAnswers: readonly { readonly text: string; readonly count: number }[];
   /** Distinct answers over the held-out prompts. */
   readonly distinctAnswers: number;
+  /** The greedy answers, in the held-out prompts' order (what another judge can grade, as the demo's ground truth does). */
+  readonly answers: readonly string[];
 }
 
 /** What {@link trainRl} produced. */
@@ -472,6 +474,7 @@ async function runRl(
       step: done,
       heldReward: total / options.evalPrompts.length,
       ...answerCounts(answers, options.topAnswers ?? 5),
+      answers,
     };
     // The adapter evaluated, kept under a stable name: contestants of `cai eval` as `RUN@STEP`.
     await mkdir(path.join(out, "adapters"), { recursive: true });
