@@ -48,6 +48,11 @@ export function runAction<A extends unknown[]>(
   };
 }
 
+/** Parses a repeatable flag: each use adds its value to the list (`--model a --model b`). */
+export function collectFlag(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
 /**
  * Parses a whole-number flag written in decimal digits (`""`, `1e3` and `0x10` are refused, not read as
  * 0, 1000 and 16), between `min` and `max`; commander reports a bad value with the flag's name.

@@ -38,7 +38,7 @@ import {
   promptKindOption,
   splitOption,
 } from "../prompt-flags.js";
-import { intFlag, runAction } from "../run-action.js";
+import { collectFlag, intFlag, runAction } from "../run-action.js";
 import { reportStopped } from "../run-flags.js";
 import { stopOnSigint } from "../stop-on-sigint.js";
 
@@ -63,8 +63,6 @@ interface EvalFlags extends ModelFlags, PromptFileFlags {
 const humanQueueFileName = "queue.jsonl";
 const humanAnswersFileName = "answers.jsonl";
 
-const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
-
 /** Registers `cai eval`. */
 export function registerEvalCommand(program: Command): void {
   addModelFlags(
@@ -73,8 +71,8 @@ export function registerEvalCommand(program: Command): void {
       .description(
         "tournament: helpfulness and harmlessness Elo of ≥ 2 models from pairwise judgments, with the frontier report",
       )
-      .requiredOption("--model <spec>", "a contestant (repeat: at least two)", collect, [])
-      .option("--name <name>", "short names of the contestants, in --model order (repeat)", collect, [])
+      .requiredOption("--model <spec>", "a contestant (repeat: at least two)", collectFlag, [])
+      .option("--name <name>", "short names of the contestants, in --model order (repeat)", collectFlag, [])
       .requiredOption(
         "--judge <spec>",
         "the judge model (may differ from every contestant), or `human`: queue the comparisons for `cai judge`",
@@ -85,7 +83,7 @@ export function registerEvalCommand(program: Command): void {
         "the judge reasons before answering (P(A) clamped to 0.4–0.6; reasoning in the report)",
       )
       .option("--baseline <name>", "the contestant the ratings are anchored to (default: the first)")
-      .option("--prompts <set>", "prompt sets (default: helpful and red-team)", collect, [])
+      .option("--prompts <set>", "prompt sets (default: helpful and red-team)", collectFlag, [])
       .addOption(splitOption("test"))
       .addOption(promptKindOption())
       .addOption(promptCategoryOption())

@@ -19,7 +19,7 @@ import {
   promptKindOption,
   splitOption,
 } from "../prompt-flags.js";
-import { intFlag, runAction } from "../run-action.js";
+import { collectFlag, intFlag, runAction } from "../run-action.js";
 import { addRunFlags, type RunFlags, reportFailures, reportStopped } from "../run-flags.js";
 import { stopOnSigint } from "../stop-on-sigint.js";
 
@@ -49,13 +49,13 @@ export function registerRespondCommand(program: Command): void {
         .requiredOption(
           "--model <spec>",
           "a model to sample from, adapters included (repeat for several)",
-          collect,
+          collectFlag,
         )
         .requiredOption("--out <dir>", "run directory (rerun the same command to resume)")
         .option(
           "--prompts <set>",
           "red-team, helpful, or a prompt-set JSONL file (repeat for several)",
-          collect,
+          collectFlag,
           [],
         )
         .addOption(splitOption("train"))
@@ -136,8 +136,4 @@ async function loadRespondPrompts(
     split: record.split,
     prompt: promptMessages(record),
   }));
-}
-
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
 }

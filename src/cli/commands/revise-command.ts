@@ -22,7 +22,7 @@ import {
   promptKindOption,
   splitOption,
 } from "../prompt-flags.js";
-import { intFlag, runAction } from "../run-action.js";
+import { collectFlag, intFlag, runAction } from "../run-action.js";
 import { addRunFlags, type RunFlags, reportFailures, reportStopped } from "../run-flags.js";
 import { stopOnSigint } from "../stop-on-sigint.js";
 
@@ -62,7 +62,7 @@ export function registerReviseCommand(program: Command): void {
         .option(
           "--prompts <set>",
           "red-team, helpful, or a prompt-set JSONL file (repeat for several)",
-          collect,
+          collectFlag,
           [],
         )
         .addOption(splitOption("train"))
@@ -181,8 +181,4 @@ async function loadPrompts(
     split: record.split,
     prompt: record.prompt,
   }));
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }

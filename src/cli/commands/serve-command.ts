@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { createModel } from "../../models/create-model.js";
 import { addModelFlags, type ModelFlags, modelOptionsFromFlags } from "../model-flags.js";
-import { intFlag, runAction } from "../run-action.js";
+import { collectFlag, intFlag, runAction } from "../run-action.js";
 
 interface ServeFlags extends ModelFlags {
   model: string[];
@@ -21,11 +21,11 @@ export function registerServeCommand(program: Command): void {
       .description(
         "serve models over an OpenAI-compatible HTTP API (/v1/chat/completions, /v1/completions, /v1/messages)",
       )
-      .requiredOption("--model <spec>", "model to serve (repeat for several)", collect, [])
+      .requiredOption("--model <spec>", "model to serve (repeat for several)", collectFlag, [])
       .option(
         "--name <name>",
         "name clients use for each --model, in order (default: the file or model name)",
-        collect,
+        collectFlag,
         [],
       )
       .option("--host <host>", "address to bind", "127.0.0.1")
@@ -65,8 +65,4 @@ export function registerServeCommand(program: Command): void {
       for (const { model } of models) await model.close?.();
     }),
   );
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }

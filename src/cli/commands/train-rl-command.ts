@@ -27,7 +27,7 @@ import {
   promptFileOptions,
   promptKindOption,
 } from "../prompt-flags.js";
-import { intFlag, runAction } from "../run-action.js";
+import { collectFlag, intFlag, runAction } from "../run-action.js";
 import {
   baseModelIdFlag,
   baseModelIdHelp,
@@ -73,10 +73,6 @@ interface RlFlags extends ModelFlags, PromptFileFlags {
   reference: "trainer" | "llama";
   resume?: boolean;
   baseModelId?: string;
-}
-
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
 }
 
 function algoFlag(value: string): "rloo" | "grpo" {
@@ -141,7 +137,7 @@ export function registerTrainRlCommand(train: Command): void {
       .option(
         "--adapter <gguf>",
         "a LoRA adapter on --base, folded into the start (repeat for several)",
-        collect,
+        collectFlag,
         [],
       )
       .requiredOption("--out <dir>", "output directory: checkpoints, logs, the adapter (GGUF and PEFT)")
@@ -163,7 +159,7 @@ export function registerTrainRlCommand(train: Command): void {
       .option(
         "--prompts <set>",
         "red-team, helpful, or a prompt file (repeat; default red-team and helpful); the train split",
-        collect,
+        collectFlag,
         [],
       )
       .addOption(promptKindOption())
