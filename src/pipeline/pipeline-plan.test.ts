@@ -134,6 +134,14 @@ describe("planPipeline", () => {
       /^pipeline\.yaml:26:9 \(stages\.respond\.model\[0\]\): .*no model critic \(models: policy\)/,
     ],
     [
+      "a for_each stage's outputs where one value goes",
+      loop.replace(
+        "    judge: ${models.policy}",
+        "    judge: llama:models/tiny.gguf+${stages.sl_cai.adapter}",
+      ),
+      /\(stages\.judge\.judge\): .*takes one value, and sl_cai runs once per value of its for_each; name one \(sl_cai-10, sl_cai-20\)/,
+    ],
+    [
       "a matrix value outside a for_each stage",
       loop.replace("    rounds: 2", "    rounds: ${each.rounds}"),
       /\(stages\.revise\.rounds\): .*no for_each variable rounds/,

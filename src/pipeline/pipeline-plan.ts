@@ -99,6 +99,13 @@ export async function planPipeline(source: StructuredFile): Promise<PipelinePlan
             instancesOf,
           });
           for (const r of references)
+            if (r.to === "stage" && setting.type !== "list" && (instancesOf.get(r.stage)?.length ?? 1) > 1)
+              throw errorAt(
+                source,
+                field,
+                `\${stages.${r.stage}.${r.output}}: ${setting.name} takes one value, and ${r.stage} runs once per value of its for_each; name one (${instancesOf.get(r.stage)?.join(", ")})`,
+              );
+          for (const r of references)
             if (r.to === "stage")
               for (const dependency of instancesOf.get(r.stage) ?? [r.stage])
                 if (!dependsOn.includes(dependency)) dependsOn.push(dependency);
