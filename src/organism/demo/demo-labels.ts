@@ -1,5 +1,6 @@
 // The demo's labels against ground truth: how the organism's AI labels agree with the world's exact
 // judge, and the ground-truth helpfulness labels that stand in for the paper's human ones.
+import { readJsonLines, writeJsonLines } from "../../data/jsonl-file.js";
 import type { LabelledPreferenceRow, LabelPair } from "../../stages/label/run-label.js";
 import { truthPreference } from "../ground-truth.js";
 import { type Share, share } from "../measure.js";
@@ -17,6 +18,15 @@ export interface LabelPhaseResult {
   readonly leaningAgreement: Share;
   /** The organism's labels of the helpfulness pairs, not used: how they would have done. */
   readonly helpfulAgreement: Share;
+}
+
+/**
+ * Writes the preference file `from` again as `to` with every label made certain (P(chosen) = 1): the
+ * hard-label ablations of DPO and of RL-CAI's preference model.
+ */
+export async function writeHardLabels(from: string, to: string): Promise<void> {
+  const rows = (await readJsonLines(from)).map(({ value }) => ({ ...(value as object), p_chosen: 1 }));
+  await writeJsonLines(to, rows);
 }
 
 /** The loop prompt a response pair (`<prompt id>:<i>-<j>`) belongs to. */

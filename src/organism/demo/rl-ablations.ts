@@ -10,12 +10,12 @@
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { stringify } from "yaml";
-import { readJsonLines, writeJsonLines } from "../../data/jsonl-file.js";
 import type { OveroptimisationPoint } from "../../eval/report/overoptimisation-chart.js";
 import { classifyTruth } from "../ground-truth.js";
 import { organismConstitution, organismQuestions } from "../organism-constitution.js";
 import type { Request } from "../texts.js";
 import { isHarmful } from "../world.js";
+import { writeHardLabels } from "./demo-labels.js";
 import {
   type PreferenceModelMeasures,
   type RlComparison,
@@ -55,8 +55,7 @@ export async function runRlAblations(
   if (!soft || !softModel) throw new RangeError("the RL comparison has no rl-cai preference model");
   const hardData = await input.phases.run("rl: hard preference labels", async () => {
     const file = path.join(jobs.dir, "pm-rl-cai-hard", "preferences.jsonl");
-    const rows = (await readJsonLines(soft.data)).map(({ value }) => ({ ...(value as object), p_chosen: 1 }));
-    await writeJsonLines(file, rows);
+    await writeHardLabels(soft.data, file);
     return { ...soft, name: "rl-cai-hard" as const, data: file };
   });
   // Written on every run (it is the same file each time): a resumed judge reads it again.

@@ -57,7 +57,13 @@ import {
 import { pairSeen, requestKind, sampleRequests } from "../requests.js";
 import { type Request, refusalText, requestMessages } from "../texts.js";
 import { isHarmful } from "../world.js";
-import { agreementOf, helpfulnessLabels, type LabelPhaseResult, promptIdOf } from "./demo-labels.js";
+import {
+  agreementOf,
+  helpfulnessLabels,
+  type LabelPhaseResult,
+  promptIdOf,
+  writeHardLabels,
+} from "./demo-labels.js";
 import { DemoOutdatedRunError } from "./demo-outdated-run-error.js";
 import { DemoPhases } from "./demo-phase.js";
 import { DemoRecordsFailedError } from "./demo-records-failed-error.js";
@@ -65,7 +71,7 @@ import { DemoStoppedError } from "./demo-stopped-error.js";
 import { demoTables } from "./demo-tables.js";
 import { JobSlots } from "./job-slots.js";
 import { type RevisionQuality, revisionQuality } from "./revision-quality.js";
-import { overoptimisationPoints, runRlAblations } from "./rl-ablations.js";
+import { overoptimisationPoints, rlAblationRuns, runRlAblations } from "./rl-ablations.js";
 import {
   type PreferenceModelMeasures,
   preferenceModelAccuracy,
@@ -747,11 +753,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
           ...(await sft("ablation-direct-sft", sftOf(readRevisedRecords(direct)))),
         });
         const hard = path.join(out, "dpo", "preferences-hard.jsonl");
-        const rows = (await readJsonLines(preferences)).map(({ value }) => ({
-          ...(value as object),
-          p_chosen: 1,
-        }));
-        await writeJsonLines(hard, rows);
+        await writeHardLabels(preferences, hard);
         const hardDpo = await dpoRun("ablation-dpo-hard", hard);
         const measured: Array<{ name: string; responses: string[] }> = [];
         for (const run of runs)
@@ -802,9 +804,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     const rlAblationMeasures = rlAblationMeasured.map((c) => measuresOf(c.name, held, c.responses));
     const rewardHeld = held.slice(0, sizes.rl.heldRewardPrompts);
     const overoptimisation = rlAblations
-      ? [rl.runs.find((r) => r.name === "rl-cai"), rlAblations.runs[1]].flatMap((run) =>
-          run ? overoptimisationPoints(run, rewardHeld) : [],
-        )
+      ? ["rl-cai", rlAblationRuns.noKl].flatMap((name) => {
+          const run = [...rl.runs, ...rlAblations.runs].find((r) => r.name === name);
+          return run ? overoptimisationPoints(run, rewardHeld) : [];
+        })
       : [];
     const truthPrompts: TruthPrompt[] = held.map((request, i) => ({
       request,
